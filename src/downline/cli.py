@@ -1,0 +1,84 @@
+"""The ``downline`` command.
+
+Engine commands (``calc``, ``synth``, ``plan``) never import Django, so they run without a
+database. Every other command sets up Django (SQLite under ``./var/`` unless ``DATABASE_URL`` is
+set) and runs the management command of the same purpose.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+
+ENGINE_COMMANDS: dict[str, tuple[str, str]] = {
+    "calc": ("downline.engine.cli", "calc_main"),
+    "synth": ("downline.dataset.synth_cli", "synth_main"),
+    "plan": ("downline.engine.cli", "plan_main"),
+}
+
+# downline <name> -> Django management command
+DJANGO_COMMANDS: dict[str, str] = {
+    "demo": "demo",
+    "serve": "serve",
+    "worker": "worker",
+    "import": "import_network",
+    "export": "export_network",
+}
+
+USAGE = """usage: downline <command> [options]
+
+Commands:
+  demo      migrate, seed a demo company, start the web server and the task worker
+  serve     run the web server
+  worker    run the task worker and the scheduler
+  import    import distributors.csv and orders.csv
+  export    export distributors.csv and orders.csv
+  calc      compute a commission period from a plan and CSV files (no database)
+  synth     write a synthetic network and a month of orders as CSV
+  plan      plan files: `plan schema`, `plan check PLAN`, `plan test PLAN`
+  manage    any Django management command (`downline manage migrate`)
+
+Run `downline <command> --help` for the options of a command.
+"""
+
+
+def _load(module: str, attr: str) -> Callable[[list[str]], int]:
+    from importlib import import_module
+
+    return getattr(import_module(module), attr)
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "downline.settings.base")
+    import django
+
+    django.setup()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in {"-h", "--help", "help"}:
+        print(USAGE)
+        return 0
+    command, rest = args[0], args[1:]
+    if command in ENGINE_COMMANDS:
+        return _load(*ENGINE_COMMANDS[command])(rest)
+    if command == "manage":
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "downline.settings.base")
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(["downline manage", *rest])
+        return 0
+    if command in DJANGO_COMMANDS:
+        setup_django()
+        from django.core.management import CommandError, call_command
+
+        try:
+            call_command(DJANGO_COMMANDS[command], *rest)
+        except CommandError as error:
+            print(f"downline {command}: {error}", file=sys.stderr)
+            return 2
+        return 0
+    print(f"downline: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
+    return 2

@@ -1,0 +1,220 @@
+"""The distributor network: an enrollment (sponsor) tree and a placement tree over one table.
+
+Both trees are adjacency lists. Integrity (no cycles, one root, placement capacity, placement
+inside the sponsor's placement subtree, no orphans) is checked by ``actions`` when a row is
+written; the constraints below are the part a database can enforce on its own. Every structure
+change is a ``StructureEvent``, so the trees as they stood on any past instant can be rebuilt.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Distributor(models.Model):
+    """A member of the network: a distributor, or a retail customer enrolled by a distributor.
+
+    A retail customer has a sponsor (the distributor who enrolled them) and no placement; their
+    orders are customer volume of that sponsor. ``placement_position`` is 1 (left) or 2 (right) in
+    a binary tree, the slot 1..width in a matrix, and empty in an unconstrained placement tree.
+    ``enrollment_downline`` and ``placement_downline`` count the distributors below, kept
+    current by every action that changes the trees.
+    """
+
+    class Kind(models.TextChoices):
+        DISTRIBUTOR = "distributor", _("distributor")
+        CUSTOMER = "customer", _("retail customer")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("active")
+        SUSPENDED = "suspended", _("suspended")
+        TERMINATED = "terminated", _("terminated")
+
+    member_id = models.CharField(_("member id"), max_length=64, unique=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("login"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="distributor",
+    )
+    kind = models.CharField(
+        _("kind"), max_length=12, choices=Kind.choices, default=Kind.DISTRIBUTOR
+    )
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    sponsor = models.ForeignKey(
+        "self",
+        verbose_name=_("sponsor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="enrollees",
+    )
+    placement_parent = models.ForeignKey(
+        "self",
+        verbose_name=_("placement parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="placement_children",
+    )
+    placement_position = models.PositiveSmallIntegerField(
+        _("placement position"), null=True, blank=True
+    )
+    joined_on = models.DateField(_("joined on"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE
+    )
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default="en"
+    )
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    enrollment_downline = models.PositiveIntegerField(_("enrollment downline"), default=0)
+    placement_downline = models.PositiveIntegerField(_("placement downline"), default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("distributor")
+        verbose_name_plural = _("distributors")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind"], condition=Q(sponsor__isnull=True), name="one_root"
+            ),
+            models.UniqueConstraint(
+                fields=["placement_parent", "placement_position"],
+                condition=Q(placement_position__isnull=False),
+                name="one_member_per_placement_slot",
+            ),
+            models.CheckConstraint(
+                condition=~Q(sponsor=F("id")) & ~Q(placement_parent=F("id")),
+                name="not_own_parent",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="distributor")
+                | Q(
+                    sponsor__isnull=False,
+                    placement_parent__isnull=True,
+                    placement_position__isnull=True,
+                ),
+                name="customer_has_sponsor_and_no_placement",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="customer")
+                | Q(sponsor__isnull=True, placement_parent__isnull=True)
+                | Q(sponsor__isnull=False, placement_parent__isnull=False),
+                name="distributor_placed_unless_root",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["sponsor", "kind", "member_id"], name="enrollees_idx"),
+            models.Index(
+                fields=["placement_parent", "placement_position", "member_id"],
+                name="placement_children_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.name}".strip()
+
+    @property
+    def is_customer(self) -> bool:
+        return self.kind == self.Kind.CUSTOMER
+
+
+class StructureEvent(models.Model):
+    """One change to the network, with who made it, when it takes effect and why.
+
+    ``old_*``/``new_*`` hold the sponsor, placement, status and kind before and after. A reversal
+    is a new event that points at the event it reverses (``reverses``); events are never edited.
+    The trees as of instant T are the ``new_*`` values of each member's latest event with
+    ``effective_at <= T``.
+    """
+
+    class Kind(models.TextChoices):
+        ENROLLED = "enrolled", _("enrolled")
+        SPONSOR_CHANGED = "sponsor_changed", _("sponsor changed")
+        PLACEMENT_CHANGED = "placement_changed", _("placement changed")
+        STATUS_CHANGED = "status_changed", _("status changed")
+        UPGRADED = "upgraded", _("upgraded to distributor")
+        REVERSED = "reversed", _("reversal")
+
+    distributor = models.ForeignKey(
+        Distributor,
+        verbose_name=_("distributor"),
+        on_delete=models.PROTECT,
+        related_name="structure_events",
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    effective_at = models.DateTimeField(_("effective at"))
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("made by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    old_sponsor = models.ForeignKey(
+        Distributor, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("old sponsor"),
+    )
+    new_sponsor = models.ForeignKey(
+        Distributor, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("new sponsor"),
+    )
+    old_placement_parent = models.ForeignKey(
+        Distributor, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("old placement parent"),
+    )
+    new_placement_parent = models.ForeignKey(
+        Distributor, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("new placement parent"),
+    )
+    old_placement_position = models.PositiveSmallIntegerField(
+        _("old placement position"), null=True, blank=True
+    )
+    new_placement_position = models.PositiveSmallIntegerField(
+        _("new placement position"), null=True, blank=True
+    )
+    old_status = models.CharField(
+        _("old status"), max_length=12, choices=Distributor.Status.choices, blank=True
+    )
+    new_status = models.CharField(
+        _("new status"), max_length=12, choices=Distributor.Status.choices, blank=True
+    )
+    old_kind = models.CharField(
+        _("old kind"), max_length=12, choices=Distributor.Kind.choices, blank=True
+    )
+    new_kind = models.CharField(
+        _("new kind"), max_length=12, choices=Distributor.Kind.choices, blank=True
+    )
+    reverses = models.OneToOneField(
+        "self",
+        verbose_name=_("reverses"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversed_by",
+    )
+
+    class Meta:
+        verbose_name = _("structure event")
+        verbose_name_plural = _("structure events")
+        ordering = ["effective_at", "id"]
+        indexes = [
+            models.Index(fields=["distributor", "effective_at", "id"], name="event_member_time_idx"),
+            models.Index(fields=["new_sponsor", "effective_at"], name="event_new_sponsor_idx"),
+            models.Index(
+                fields=["new_placement_parent", "effective_at"], name="event_new_placement_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.distributor.member_id} @ {self.effective_at:%Y-%m-%d}"
