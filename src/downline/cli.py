@@ -12,9 +12,9 @@ import sys
 from collections.abc import Callable
 
 ENGINE_COMMANDS: dict[str, tuple[str, str]] = {
-    "calc": ("downline.engine.cli", "calc_main"),
+    "calc": ("downline.calc.cli", "calc_main"),
     "synth": ("downline.dataset.synth_cli", "synth_main"),
-    "plan": ("downline.engine.cli", "plan_main"),
+    "plan": ("downline.calc.cli", "plan_main"),
 }
 
 # downline <name> -> Django management command

@@ -6,6 +6,8 @@ written; the constraints below are the part a database can enforce on its own. E
 change is a ``StructureEvent``, so the trees as they stood on any past instant can be rebuilt.
 """
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -20,6 +22,13 @@ class Distributor(models.Model):
     a binary tree, the slot 1..width in a matrix, and empty in an unconstrained placement tree.
     ``enrollment_downline`` and ``placement_downline`` count the distributors below, kept
     current by every action that changes the trees.
+
+    ``placement_free_depth`` is how many levels below this member the nearest free placement
+    slot is: 0 when this member itself takes new members (a distributor, not terminated and, in
+    a binary or matrix tree, with fewer children than slots), otherwise ``1 + min`` over its
+    placement children; empty when no member of its placement subtree takes new members (and
+    for retail customers). Spillover descends along it, so finding the first free slot
+    breadth-first costs one lookup per level, not one per member of the subtree.
     """
 
     class Kind(models.TextChoices):
@@ -75,13 +84,16 @@ class Distributor(models.Model):
     currency = models.CharField(_("currency"), max_length=3, default="EUR")
     enrollment_downline = models.PositiveIntegerField(_("enrollment downline"), default=0)
     placement_downline = models.PositiveIntegerField(_("placement downline"), default=0)
+    placement_free_depth = models.PositiveIntegerField(
+        _("levels to the nearest free slot"), null=True, blank=True, default=0
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("distributor")
         verbose_name_plural = _("distributors")
-        ordering = ["id"]
-        constraints = [
+        ordering = ("id",)
+        constraints = (
             models.UniqueConstraint(
                 fields=["kind"], condition=Q(sponsor__isnull=True), name="one_root"
             ),
@@ -109,14 +121,14 @@ class Distributor(models.Model):
                 | Q(sponsor__isnull=False, placement_parent__isnull=False),
                 name="distributor_placed_unless_root",
             ),
-        ]
-        indexes = [
+        )
+        indexes = (
             models.Index(fields=["sponsor", "kind", "member_id"], name="enrollees_idx"),
             models.Index(
                 fields=["placement_parent", "placement_position", "member_id"],
                 name="placement_children_idx",
             ),
-        ]
+        )
 
     def __str__(self) -> str:
         return f"{self.member_id} {self.name}".strip()
@@ -132,7 +144,10 @@ class StructureEvent(models.Model):
     ``old_*``/``new_*`` hold the sponsor, placement, status and kind before and after. A reversal
     is a new event that points at the event it reverses (``reverses``); events are never edited.
     The trees as of instant T are the ``new_*`` values of each member's latest event with
-    ``effective_at <= T``.
+    ``effective_at <= T`` (ties broken by id): every event carries the member's whole state
+    (sponsor, placement, status, kind) before and after, not only the part that changed.
+    Events written by one action (a move changes sponsor and placement: two events) share a
+    ``change_id``; reversing one of them reverses the whole change.
     """
 
     class Kind(models.TextChoices):
@@ -150,6 +165,7 @@ class StructureEvent(models.Model):
         related_name="structure_events",
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    change_id = models.UUIDField(_("change"), default=uuid.uuid4, editable=False)
     effective_at = models.DateTimeField(_("effective at"))
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     actor = models.ForeignKey(
@@ -162,19 +178,35 @@ class StructureEvent(models.Model):
     )
     reason = models.TextField(_("reason"), blank=True)
     old_sponsor = models.ForeignKey(
-        Distributor, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        Distributor,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         verbose_name=_("old sponsor"),
     )
     new_sponsor = models.ForeignKey(
-        Distributor, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        Distributor,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         verbose_name=_("new sponsor"),
     )
     old_placement_parent = models.ForeignKey(
-        Distributor, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        Distributor,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         verbose_name=_("old placement parent"),
     )
     new_placement_parent = models.ForeignKey(
-        Distributor, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        Distributor,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         verbose_name=_("new placement parent"),
     )
     old_placement_position = models.PositiveSmallIntegerField(
@@ -207,14 +239,18 @@ class StructureEvent(models.Model):
     class Meta:
         verbose_name = _("structure event")
         verbose_name_plural = _("structure events")
-        ordering = ["effective_at", "id"]
-        indexes = [
-            models.Index(fields=["distributor", "effective_at", "id"], name="event_member_time_idx"),
+        ordering = ("effective_at", "id")
+        indexes = (
+            models.Index(
+                fields=["distributor", "effective_at", "id"], name="event_member_time_idx"
+            ),
+            models.Index(fields=["effective_at", "id"], name="event_time_idx"),
+            models.Index(fields=["change_id"], name="event_change_idx"),
             models.Index(fields=["new_sponsor", "effective_at"], name="event_new_sponsor_idx"),
             models.Index(
                 fields=["new_placement_parent", "effective_at"], name="event_new_placement_idx"
             ),
-        ]
+        )
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.distributor.member_id} @ {self.effective_at:%Y-%m-%d}"

@@ -26,31 +26,41 @@ class Product(models.Model):
 
     sku = models.CharField(_("SKU"), max_length=64, unique=True)
     name_en = models.CharField(_("name (English)"), max_length=200)
-    name_ru = models.CharField(_("name (Russian)"), max_length=200)
-    name_pl = models.CharField(_("name (Polish)"), max_length=200)
-    name_de = models.CharField(_("name (German)"), max_length=200)
+    name_ru = models.CharField(_("name (Russian)"), max_length=200, blank=True)
+    name_pl = models.CharField(_("name (Polish)"), max_length=200, blank=True)
+    name_de = models.CharField(_("name (German)"), max_length=200, blank=True)
     kind = models.CharField(
         _("kind"), max_length=12, choices=ProductKind.choices, default=ProductKind.PRODUCT
     )
     pv = models.BigIntegerField(_("PV (hundredths)"), default=0)
     cv = models.BigIntegerField(_("CV (hundredths)"), default=0)
     active = models.BooleanField(_("on sale"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("updated by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("product")
         verbose_name_plural = _("products")
-        ordering = ["sku"]
-        constraints = [
+        ordering = ("sku",)
+        constraints = (
             models.CheckConstraint(
                 condition=Q(pv__gte=0, cv__gte=0), name="product_volumes_not_negative"
             ),
-        ]
+        )
 
     def __str__(self) -> str:
         return f"{self.sku} {self.name_en}"
 
     def name_in(self, language: str) -> str:
-        """The product name in ``language`` (``en``, ``ru``, ``pl`` or ``de``), English otherwise."""
+        """The name in ``language`` (``en``, ``ru``, ``pl``, ``de``); English when it is empty."""
         return getattr(self, f"name_{language}", "") or self.name_en
 
 
@@ -66,20 +76,26 @@ class ProductPrice(models.Model):
     class Meta:
         verbose_name = _("price")
         verbose_name_plural = _("prices")
-        constraints = [
+        constraints = (
             models.UniqueConstraint(fields=["product", "currency"], name="one_price_per_currency"),
             models.CheckConstraint(condition=Q(amount__gte=0), name="price_not_negative"),
-        ]
+        )
 
     def __str__(self) -> str:
         return f"{self.product.sku} {self.currency} {self.amount}"
 
 
 class Autoship(models.Model):
-    """A distributor's standing monthly order, placed by a scheduled task on ``day_of_month``."""
+    """A distributor's standing monthly order, placed by a scheduled task on ``day_of_month``.
+
+    ``next_run_on`` is the next date an order is due; each placed order moves it to the same day of
+    the following month (see ``actions.do_place_autoship_order``).
+    """
 
     distributor = models.ForeignKey(
-        Distributor, verbose_name=_("distributor"), on_delete=models.PROTECT,
+        Distributor,
+        verbose_name=_("distributor"),
+        on_delete=models.PROTECT,
         related_name="autoships",
     )
     day_of_month = models.PositiveSmallIntegerField(_("day of month"))
@@ -88,17 +104,34 @@ class Autoship(models.Model):
     next_run_on = models.DateField(_("next run on"))
     last_run_on = models.DateField(_("last run on"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("cancelled by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("autoship")
         verbose_name_plural = _("autoships")
-        constraints = [
+        constraints = (
             models.CheckConstraint(
                 condition=Q(day_of_month__gte=1, day_of_month__lte=28),
                 name="autoship_day_1_to_28",
             ),
-        ]
-        indexes = [models.Index(fields=["active", "next_run_on"])]
+        )
+        indexes = (models.Index(fields=["active", "next_run_on"]),)
 
     def __str__(self) -> str:
         return f"{self.distributor.member_id} / {self.day_of_month}"
@@ -114,9 +147,53 @@ class AutoshipItem(models.Model):
     class Meta:
         verbose_name = _("autoship item")
         verbose_name_plural = _("autoship items")
+        constraints = (
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="autoship_item_quantity"),
+        )
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.product.sku}"
+
+
+class AutoshipRun(models.Model):
+    """The outcome of placing one autoship's order due on ``due_on``.
+
+    One row per autoship and due date: ``ordered`` with the order, or ``failed`` with the reason
+    of the latest attempt. A failed date is tried again by every later run until it succeeds or
+    the autoship is cancelled.
+    """
+
+    class Outcome(models.TextChoices):
+        ORDERED = "ordered", _("ordered")
+        FAILED = "failed", _("failed")
+
+    autoship = models.ForeignKey(
+        Autoship, verbose_name=_("autoship"), on_delete=models.CASCADE, related_name="runs"
+    )
+    due_on = models.DateField(_("due on"))
+    outcome = models.CharField(_("outcome"), max_length=8, choices=Outcome.choices)
+    order = models.ForeignKey(
+        "Order",
+        verbose_name=_("order"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    error = models.TextField(_("error"), blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=1)
+    last_attempt_at = models.DateTimeField(_("last attempt at"))
+
+    class Meta:
+        verbose_name = _("autoship run")
+        verbose_name_plural = _("autoship runs")
+        ordering = ("-due_on",)
+        constraints = (
+            models.UniqueConstraint(fields=["autoship", "due_on"], name="one_run_per_due_date"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.autoship_id} {self.due_on} {self.outcome}"
 
 
 class Order(models.Model):
@@ -124,7 +201,9 @@ class Order(models.Model):
 
     ``buyer`` placed the order; ``distributor`` is whom its volume is credited to: the buyer, or
     the sponsor of a retail-customer buyer. Totals are positive for orders and for returns alike;
-    a return subtracts them from the volumes of the period it is paid back in.
+    a return subtracts them from the volumes of the period it is paid back in. An order's status
+    is ``paid``, then possibly ``partly_returned``/``returned`` or ``cancelled``; a return row is
+    always ``refunded``.
     """
 
     class Status(models.TextChoices):
@@ -132,13 +211,16 @@ class Order(models.Model):
         CANCELLED = "cancelled", _("cancelled")
         RETURNED = "returned", _("returned")
         PARTLY_RETURNED = "partly_returned", _("partly returned")
+        REFUNDED = "refunded", _("refund")
 
     number = models.CharField(_("order number"), max_length=64, unique=True)
     buyer = models.ForeignKey(
         Distributor, verbose_name=_("buyer"), on_delete=models.PROTECT, related_name="purchases"
     )
     distributor = models.ForeignKey(
-        Distributor, verbose_name=_("credited distributor"), on_delete=models.PROTECT,
+        Distributor,
+        verbose_name=_("credited distributor"),
+        on_delete=models.PROTECT,
         related_name="credited_orders",
     )
     is_customer_order = models.BooleanField(_("bought by a retail customer"), default=False)
@@ -149,8 +231,12 @@ class Order(models.Model):
         _("status"), max_length=16, choices=Status.choices, default=Status.PAID
     )
     returns_order = models.ForeignKey(
-        "self", verbose_name=_("return of order"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="returns",
+        "self",
+        verbose_name=_("return of order"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="returns",
     )
     currency = models.CharField(_("currency"), max_length=3)
     amount = models.BigIntegerField(_("amount (minor units)"), default=0)
@@ -161,32 +247,50 @@ class Order(models.Model):
         Period, verbose_name=_("period"), on_delete=models.PROTECT, related_name="orders"
     )
     autoship = models.ForeignKey(
-        Autoship, verbose_name=_("autoship"), null=True, blank=True, on_delete=models.SET_NULL,
+        Autoship,
+        verbose_name=_("autoship"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="orders",
     )
     idempotency_key = models.CharField(
         _("idempotency key"), max_length=100, null=True, blank=True, unique=True
     )
+    reason = models.TextField(_("reason of the return or cancellation"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("cancelled by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     class Meta:
         verbose_name = _("order")
         verbose_name_plural = _("orders")
-        ordering = ["id"]
-        constraints = [
+        ordering = ("id",)
+        constraints = (
             models.CheckConstraint(
                 condition=Q(amount__gte=0, pv__gte=0, cv__gte=0), name="order_totals_not_negative"
             ),
-        ]
-        indexes = [
+        )
+        indexes = (
             models.Index(fields=["period", "distributor"], name="order_period_member_idx"),
             models.Index(fields=["distributor", "paid_at"], name="order_member_time_idx"),
             models.Index(fields=["paid_at"], name="order_paid_at_idx"),
-        ]
+        )
 
     def __str__(self) -> str:
         return self.number
@@ -212,20 +316,25 @@ class OrderLine(models.Model):
     unit_pv = models.BigIntegerField(_("unit PV (hundredths)"))
     unit_cv = models.BigIntegerField(_("unit CV (hundredths)"))
     returns_line = models.ForeignKey(
-        "self", verbose_name=_("return of line"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="returns",
+        "self",
+        verbose_name=_("return of line"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="returns",
     )
 
     class Meta:
         verbose_name = _("order line")
         verbose_name_plural = _("order lines")
-        ordering = ["id"]
-        constraints = [
+        ordering = ("id",)
+        constraints = (
             models.CheckConstraint(
                 condition=Q(unit_price__gte=0, unit_pv__gte=0, unit_cv__gte=0),
                 name="order_line_not_negative",
             ),
-        ]
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="order_line_quantity"),
+        )
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.sku or self.description}"
@@ -256,7 +365,9 @@ class PeriodVolume(models.Model):
         Period, verbose_name=_("period"), on_delete=models.PROTECT, related_name="volumes"
     )
     distributor = models.ForeignKey(
-        Distributor, verbose_name=_("distributor"), on_delete=models.PROTECT,
+        Distributor,
+        verbose_name=_("distributor"),
+        on_delete=models.PROTECT,
         related_name="period_volumes",
     )
     pv = models.BigIntegerField(_("PV"), default=0)
@@ -271,11 +382,11 @@ class PeriodVolume(models.Model):
     class Meta:
         verbose_name = _("period volume")
         verbose_name_plural = _("period volumes")
-        constraints = [
+        constraints = (
             models.UniqueConstraint(
                 fields=["period", "distributor"], name="one_volume_row_per_period"
             ),
-        ]
+        )
 
     def __str__(self) -> str:
         return f"{self.period.code} {self.distributor.member_id}"

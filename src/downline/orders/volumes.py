@@ -12,6 +12,14 @@ A return or a cancellation applies the same deltas with the opposite sign. Each 
 single ``INSERT … ON CONFLICT DO UPDATE SET x = x + delta`` over the upline chains (a recursive
 CTE), so concurrent orders never lose an update: every row is changed by an atomic increment,
 and rows are locked in ascending id order, so two writers cannot deadlock on each other's chains.
+
+Orders and structure moves (on PostgreSQL): the chain an order adds to is read when its
+statement starts, so a move that commits meanwhile would leave that order's volume on the old
+uplines. Therefore every volume change by an order holds a *shared* transaction-level advisory
+lock (orders never wait for each other), and a transaction that changes a parent or recomputes
+volumes first takes it *exclusively* with ``lock_volumes_for_structure_change``: it waits for
+the orders in flight to commit and holds new ones back until it commits. Lock order everywhere:
+period rows, then this lock, then ``PeriodVolume`` rows. SQLite serializes writers anyway.
 """
 
 from __future__ import annotations
@@ -34,6 +42,29 @@ _VOLUME_COLUMNS = (
     "placement_group_pv",
     "placement_group_cv",
 )
+
+
+# Key of the advisory lock between order volume changes and structure changes ("dlvo").
+VOLUME_LOCK_KEY = 0x646C766F
+
+
+def lock_volumes_for_structure_change() -> None:
+    """Wait for every order that is moving live volumes, and hold new ones back, until the
+    current transaction ends (PostgreSQL; a no-op on SQLite, where writers are serialized).
+
+    Call it inside ``transaction.atomic`` at the start of any change of a sponsor or placement
+    parent (before ``shift_subtree_volumes`` and before locking any ``PeriodVolume`` row), and
+    before recomputing live volumes, so no order adds to a chain that is being changed.
+    """
+    _advisory_lock(exclusive=True)
+
+
+def _advisory_lock(*, exclusive: bool) -> None:
+    if connection.vendor != "postgresql":
+        return
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}(%s)", [VOLUME_LOCK_KEY])
 
 
 @dataclass(frozen=True)
@@ -102,10 +133,12 @@ def apply_volume_delta(
 ) -> None:
     """Add ``delta`` to a distributor's own volumes and to the group volumes of both chains.
 
-    Must run inside the caller's transaction. ``enrollment_start_id``/``placement_start_id``
-    default to the distributor; a structure move passes the old or new parent instead, so that a
+    Must run inside the caller's transaction, which then holds the shared volume lock (see the
+    module docstring) until it ends. ``enrollment_start_id``/``placement_start_id`` default to
+    the distributor; a structure move passes the old or new parent instead, so that a
     subtree's group volume leaves one chain and enters another.
     """
+    _advisory_lock(exclusive=False)
     enrollment_start = distributor_id if enrollment_start_id is None else enrollment_start_id
     placement_start = distributor_id if placement_start_id is None else placement_start_id
     sql = _chains_sql(Distributor._meta.db_table, PeriodVolume._meta.db_table)
@@ -127,7 +160,9 @@ def apply_volume_delta(
         cursor.execute(sql, params)
 
 
-def _chain_shift_sql(table: str, volume_table: str, parent_column: str, columns: tuple[str, str]) -> str:
+def _chain_shift_sql(
+    table: str, volume_table: str, parent_column: str, columns: tuple[str, str]
+) -> str:
     pv_column, cv_column = columns
     return f"""
 WITH RECURSIVE chain(id) AS (

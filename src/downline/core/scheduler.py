@@ -1,0 +1,116 @@
+"""Periodic jobs: a small schedule of daily tasks, enqueued once per company-local day.
+
+``django_tasks_db`` runs tasks but has no clock. The scheduler adds one:
+
+* ``SCHEDULE`` lists the jobs. Each runs every day at a wall-clock time in the company's time
+  zone (``settings.DOWNLINE_TIME_ZONE``) and its task receives that day as an ISO date string.
+  Today: at 00:05 enqueue ``downline.orders.tasks.run_due_autoships(today)``.
+* For each job, the run that is due is the latest scheduled instant not after now: before 00:05
+  that is yesterday's run, from 00:05 on today's. A scheduler that was down therefore catches up
+  the most recent missed run once (older missed days are not replayed; the jobs themselves catch
+  up, e.g. ``run_due_autoships`` orders every autoship whose date has passed).
+* A run is enqueued at most once: a ``ScheduledRun`` row with a unique (job, day) is inserted in
+  the same transaction as the task row of ``django_tasks_db``. A restarted scheduler, or two
+  schedulers on two machines, find the row (or wait for the other's insert and then find it) and
+  enqueue nothing.
+
+``downline worker`` runs ``Scheduler.run`` in a thread next to the task worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.tasks import Task
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from .models import ScheduledRun
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DailyJob:
+    """A task enqueued once a day at ``at`` (company time) with the day as its one argument."""
+
+    name: str
+    task_path: str
+    at: time
+    description: str
+
+    def task(self) -> Task:
+        return import_string(self.task_path)
+
+    def due_day(self, now: datetime, time_zone: str) -> date:
+        """The company-local day of the latest scheduled run not after ``now``."""
+        local = now.astimezone(ZoneInfo(time_zone))
+        return local.date() if local.time() >= self.at else local.date() - timedelta(days=1)
+
+
+SCHEDULE: tuple[DailyJob, ...] = (
+    DailyJob(
+        name="orders.run_due_autoships",
+        task_path="downline.orders.tasks.run_due_autoships",
+        at=time(0, 5),
+        description="Place the orders of every autoship due on or before the day.",
+    ),
+)
+
+
+def enqueue_due_jobs(
+    now: datetime | None = None, schedule: tuple[DailyJob, ...] = SCHEDULE
+) -> list[ScheduledRun]:
+    """Enqueue every job whose latest run is not enqueued yet; return the runs enqueued now."""
+    now = now or timezone.now()
+    enqueued = []
+    for job in schedule:
+        day = job.due_day(now, settings.DOWNLINE_TIME_ZONE)
+        run = _enqueue_once(job, day)
+        if run is not None:
+            enqueued.append(run)
+    return enqueued
+
+
+def _enqueue_once(job: DailyJob, day: date) -> ScheduledRun | None:
+    if ScheduledRun.objects.filter(job=job.name, run_for=day).exists():
+        return None
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                run = ScheduledRun.objects.create(job=job.name, run_for=day)
+        except IntegrityError:
+            return None  # another scheduler enqueued it first
+        result = job.task().enqueue(day.isoformat())
+        run.task_result_id = str(result.id)
+        run.save(update_fields=["task_result_id"])
+    logger.info("Enqueued %s for %s (task %s)", job.name, day.isoformat(), result.id)
+    return run
+
+
+class Scheduler:
+    """Calls ``enqueue_due_jobs`` every ``interval`` seconds until ``stop`` is set."""
+
+    def __init__(self, schedule: tuple[DailyJob, ...] = SCHEDULE, interval: float = 30.0):
+        self.schedule = schedule
+        self.interval = interval
+
+    def run(self, stop: threading.Event) -> None:
+        logger.info("Scheduler started: %s", ", ".join(job.name for job in self.schedule))
+        try:
+            while not stop.is_set():
+                close_old_connections()
+                try:
+                    enqueue_due_jobs(schedule=self.schedule)
+                except Exception:
+                    # A database hiccup must not end the scheduler; the next tick tries again.
+                    logger.exception("Scheduler tick failed; retrying in %s s", self.interval)
+                stop.wait(self.interval)
+        finally:
+            connection.close()

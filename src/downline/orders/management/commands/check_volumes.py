@@ -1,0 +1,66 @@
+"""``downline manage check_volumes [--period CODE] [--fix]``: compare the live period volumes
+with a recomputation from the orders and report every member whose numbers differ.
+
+Without ``--period`` every open period is checked. The recomputation uses the network as it
+stands now, so a closed period checked after later structure moves may show differences that are
+not errors; ``--fix`` only ever changes open periods. Exits with status 1 when differences are
+found and not fixed.
+"""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from downline.core.errors import DownlineError
+from downline.core.formatting import format_volume
+from downline.orders.actions import do_fix_period_volumes
+from downline.orders.selectors import VOLUME_FIELDS, VolumeDifference, compare_period_volumes
+from downline.periods.models import Period
+from downline.periods.selectors import open_periods
+
+
+class Command(BaseCommand):
+    help = "Check the live period volumes against a recomputation from the orders."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--period", help="Period code such as 2026-10 or 2026-W43.")
+        parser.add_argument(
+            "--fix", action="store_true", help="Overwrite differing volumes of open periods."
+        )
+
+    def handle(self, *args: object, period: str | None, fix: bool, **options: object) -> None:
+        periods = [self._period(period)] if period else open_periods()
+        unfixed = 0
+        for checked in periods:
+            if fix:
+                try:
+                    differences = do_fix_period_volumes(checked)
+                except DownlineError as error:
+                    raise CommandError(error.message) from error
+            else:
+                differences = compare_period_volumes(checked)
+                unfixed += len(differences)
+            self._report(checked, differences, fixed=fix)
+        if unfixed:
+            raise CommandError(f"{unfixed} members have volumes that differ from their orders.")
+
+    def _period(self, code: str) -> Period:
+        try:
+            return Period.objects.get(code=code)
+        except Period.DoesNotExist:
+            raise CommandError(f"There is no period {code!r} (it has no orders yet).") from None
+
+    def _report(self, period: Period, differences: list[VolumeDifference], *, fixed: bool) -> None:
+        if not differences:
+            self.stdout.write(f"{period.code}: volumes match the orders.")
+            return
+        verb = "fixed" if fixed else "differs"
+        for difference in differences:
+            for name in difference.fields():
+                index = VOLUME_FIELDS.index(name)
+                live = format_volume(difference.live[index], "")
+                expected = format_volume(difference.expected[index], "")
+                self.stdout.write(
+                    f"{period.code} {difference.member_id} {name}: live {live}, "
+                    f"from orders {expected} ({verb})"
+                )

@@ -1,0 +1,131 @@
+"""Closing and reopening periods, from the actions and from the admin."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from downline.periods.actions import do_close_period, do_reopen_period
+from downline.periods.errors import PeriodError
+from downline.periods.models import Period, PeriodEvent
+from downline.periods.selectors import period_by_code, period_for
+from downline.periods.signals import period_reopening
+
+
+@pytest.fixture
+def operator(django_user_model):
+    return django_user_model.objects.create_user("finance", password="x")
+
+
+def test_a_closed_period_records_who_closed_it_and_why(db, operator):
+    march = period_by_code("2025-03")
+
+    closed = do_close_period(march, actor=operator, reason="Month end")
+
+    assert closed.status == Period.Status.CLOSED
+    assert closed.closed_by == operator
+    assert closed.closed_at is not None
+    [event] = PeriodEvent.objects.filter(period=march)
+    assert (event.kind, event.actor, event.reason) == (
+        PeriodEvent.Kind.CLOSED, operator, "Month end",
+    )
+    with pytest.raises(PeriodError, match="Period 2025-03 is already closed"):
+        do_close_period(march)
+
+
+def test_a_period_that_has_not_ended_cannot_be_closed(db):
+    current = period_for(timezone.now())
+    with pytest.raises(PeriodError, match=rf"Period {current.code} has not ended yet"):
+        do_close_period(current)
+    current.refresh_from_db()
+    assert current.status == Period.Status.OPEN
+
+
+def test_periods_close_in_order(db):
+    february, march = period_by_code("2025-02"), period_by_code("2025-03")
+    with pytest.raises(PeriodError, match="Close period 2025-02 before period 2025-03"):
+        do_close_period(march)
+    do_close_period(february)
+    do_close_period(march)
+
+
+def test_periods_reopen_in_reverse_order(db, operator):
+    february, march = period_by_code("2025-02"), period_by_code("2025-03")
+    do_close_period(february)
+    do_close_period(march)
+
+    with pytest.raises(PeriodError, match="Period 2025-02 cannot be reopened: Period 2025-03"):
+        do_reopen_period(february)
+
+    reopened = do_reopen_period(march, actor=operator, reason="Late returns")
+    assert (reopened.status, reopened.closed_at, reopened.closed_by) == (
+        Period.Status.OPEN, None, None,
+    )
+    assert list(PeriodEvent.objects.filter(period=march).values_list("kind", flat=True)) == [
+        PeriodEvent.Kind.CLOSED, PeriodEvent.Kind.REOPENED,
+    ]
+    do_reopen_period(february)
+    with pytest.raises(PeriodError, match="Period 2025-02 is open already"):
+        do_reopen_period(february)
+
+
+def test_an_app_that_depends_on_a_closed_period_can_refuse_its_reopening(db):
+    march = period_by_code("2025-03")
+    do_close_period(march)
+
+    def commissions_posted(sender, period, **kwargs):
+        return f"Commissions of {period.code} are posted to the ledger."
+
+    period_reopening.connect(commissions_posted)
+    try:
+        with pytest.raises(PeriodError, match="Commissions of 2025-03 are posted to the ledger"):
+            do_reopen_period(march)
+    finally:
+        period_reopening.disconnect(commissions_posted)
+    march.refresh_from_db()
+    assert march.status == Period.Status.CLOSED
+
+
+def test_monthly_and_weekly_periods_have_their_codes_and_bounds(settings, db):
+    settings.DOWNLINE_TIME_ZONE = "UTC"
+    instant = datetime(2026, 1, 1, 0, 0, tzinfo=UTC)  # Thursday of ISO week 2026-W01
+    settings.DOWNLINE_PERIOD_KIND = "monthly"
+    month = period_for(instant)
+    settings.DOWNLINE_PERIOD_KIND = "weekly"
+    week = period_for(instant)
+
+    assert (month.code, month.kind) == ("2026-01", Period.Kind.MONTHLY)
+    assert (week.code, week.kind) == ("2026-W01", Period.Kind.WEEKLY)
+    assert week.starts_at == datetime(2025, 12, 29, tzinfo=UTC)
+    assert week.ends_at == datetime(2026, 1, 5, tzinfo=UTC)
+    assert period_for(instant) == week  # found again, not created twice
+
+
+def test_the_admin_closes_and_reopens_periods(admin_client, admin_user):
+    march = period_by_code("2025-03")
+    url = reverse("admin:periods_period_changelist")
+
+    admin_client.post(url, {"action": "close_periods", "_selected_action": [march.pk]})
+    march.refresh_from_db()
+    assert (march.status, march.closed_by) == (Period.Status.CLOSED, admin_user)
+
+    admin_client.post(url, {"action": "reopen_periods", "_selected_action": [march.pk]})
+    march.refresh_from_db()
+    assert march.status == Period.Status.OPEN
+
+
+def test_the_admin_shows_why_a_period_cannot_be_closed(admin_client):
+    current = period_for(timezone.now())
+    response = admin_client.post(
+        reverse("admin:periods_period_changelist"),
+        {"action": "close_periods", "_selected_action": [current.pk]},
+        follow=True,
+    )
+    assert f"Period {current.code} has not ended yet" in response.text
+    current.refresh_from_db()
+    assert current.status == Period.Status.OPEN
+    page = admin_client.get(reverse("admin:periods_period_change", args=[current.pk]))
+    assert page.status_code == 200
