@@ -43,9 +43,7 @@ def test_the_root_is_a_distributor_and_is_not_placed(net):
 
 def test_unknown_sponsor_is_named(net):
     net.enroll("R")
-    assert refused(member_id="X", sponsor="NOPE") == (
-        "There is no member NOPE (given as sponsor)."
-    )
+    assert refused(member_id="X", sponsor="NOPE") == ("There is no member NOPE (given as sponsor).")
 
 
 def test_a_retail_customer_cannot_sponsor_anyone(net):
@@ -114,8 +112,7 @@ def test_binary_capacity_is_two(net):
         "Every slot under R is taken; X cannot be placed there."
     )
     assert refused(member_id="X", sponsor="R", placement_parent="A", position=3) == (
-        "Position 3 does not exist under A in a binary placement tree; use 1 (left) or "
-        "2 (right)."
+        "Position 3 does not exist under A in a binary placement tree; use 1 (left) or 2 (right)."
     )
 
 
@@ -177,13 +174,18 @@ def test_member_id_is_unique_and_fields_are_checked(net):
     net.enroll("R")
     assert refused(member_id="R", sponsor="R") == "Member R: this member id is already taken."
     with pytest.raises(NetworkIntegrityError) as caught:
-        do_enroll(member_id="X", sponsor="R", joined_on=JOINED, email="not-an-address",
-                  country="Germany", currency="euro", language="xx")
+        do_enroll(
+            member_id="X",
+            sponsor="R",
+            joined_on=JOINED,
+            email="not-an-address",
+            country="Germany",
+            currency="euro",
+            language="xx",
+        )
     errors = caught.value.message_dict
     assert errors["email"] == ["Member X: Enter a valid email address."]
-    assert errors["country"] == [
-        "Member X: the country must be a two-letter ISO code such as DE."
-    ]
+    assert errors["country"] == ["Member X: the country must be a two-letter ISO code such as DE."]
     assert errors["currency"] == [
         "Member X: the currency must be a three-letter ISO code such as EUR."
     ]
@@ -212,7 +214,9 @@ def test_enrollment_is_recorded_as_an_event(net, django_user_model):
     assert (event.actor, event.reason, event.effective_at) == (operator, "paper application", at)
     assert (event.new_sponsor.member_id, event.new_placement_parent.member_id) == ("R", "R")
     assert (event.new_placement_position, event.new_status, event.new_kind) == (
-        1, "active", "distributor"
+        1,
+        "active",
+        "distributor",
     )
     assert event.old_sponsor is None
     assert event.old_kind == ""

@@ -42,8 +42,14 @@ def history(net):
     net.enroll("B", "R", effective_at=at(3))  # R.R
     net.enroll("A1", "A", effective_at=at(4))  # A.L
     net.enroll("A2", "A", effective_at=at(5))  # A.R
-    do_move("A1", sponsor="B", placement_parent="B", position=1, reason="team change",
-            effective_at=at(6))
+    do_move(
+        "A1",
+        sponsor="B",
+        placement_parent="B",
+        position=1,
+        reason="team change",
+        effective_at=at(6),
+    )
     do_change_placement("A2", "A", position=1, reason="left leg", effective_at=at(7))
     changed = do_change_sponsor("A2", "R", reason="sponsor request", effective_at=at(8))
     do_reverse_event(changed, reason="not approved", effective_at=at(9))
@@ -106,14 +112,20 @@ def test_the_network_now_is_the_live_network(history):
     rebuilt = network_as_of(timezone.now())
     live = {
         member.member_id: (
-            member.sponsor_id, member.placement_parent_id, member.placement_position,
-            member.status, member.kind,
+            member.sponsor_id,
+            member.placement_parent_id,
+            member.placement_position,
+            member.status,
+            member.kind,
         )
         for member in Distributor.objects.all()
     }
     assert {
         member_id: (
-            row.sponsor_id, row.placement_parent_id, row.placement_position, row.status,
+            row.sponsor_id,
+            row.placement_parent_id,
+            row.placement_position,
+            row.status,
             row.kind,
         )
         for member_id, row in rebuilt.items()

@@ -58,9 +58,7 @@ def test_sponsor_change_refuses_cycles(tree):
     assert refused(do_change_sponsor, "A", "A11", reason="x") == (
         "A11 is in the enrollment downline of A; A cannot be moved under their own downline."
     )
-    assert refused(do_change_sponsor, "A", "A", reason="x") == (
-        "A cannot be their own sponsor or placement parent."
-    )
+    assert refused(do_change_sponsor, "A", "A", reason="x") == "A cannot be their own sponsor."
 
 
 def test_sponsor_change_needs_the_placement_inside_the_new_sponsors_subtree(tree):
@@ -116,14 +114,15 @@ def test_placement_change_within_the_same_parent(tree):
 
 def test_placement_change_by_mode_below_the_new_parent(tree):
     # A is full; breadth-first below A the first free slot is A1's right slot.
-    do_change_placement("A11", "A", placement_mode="spillover", reason="x",
-                        effective_at=tree.tick())
+    do_change_placement(
+        "A11", "A", placement_mode="spillover", reason="x", effective_at=tree.tick()
+    )
     assert tree.slot("A11") == ("A1", 2)
-    do_change_placement("A11", "A1", placement_mode="extreme_left", reason="y",
-                        effective_at=tree.tick())
+    do_change_placement(
+        "A11", "A1", placement_mode="extreme_left", reason="y", effective_at=tree.tick()
+    )
     assert tree.slot("A11") == ("A1", 1)
-    assert refused(do_change_placement, "A11", "R", placement_mode="extreme_right",
-                   reason="z") == (
+    assert refused(do_change_placement, "A11", "R", placement_mode="extreme_right", reason="z") == (
         "B is not in the placement subtree of A1, the sponsor of A11; a member is placed "
         "under their sponsor or below them."
     )
@@ -187,8 +186,9 @@ def test_move_changes_sponsor_and_placement_with_one_event_each(tree):
 
 
 def test_move_with_an_explicit_slot(tree):
-    do_move("A2", sponsor="R", placement_parent="B", position=2, reason="x",
-            effective_at=tree.tick())
+    do_move(
+        "A2", sponsor="R", placement_parent="B", position=2, reason="x", effective_at=tree.tick()
+    )
     assert tree.slot("A2") == ("B", 2)
     assert tree["A2"].sponsor.member_id == "R"
 
@@ -197,12 +197,10 @@ def test_move_refuses_what_either_change_refuses(tree):
     assert refused(do_move, "A", sponsor="A1", reason="x") == (
         "A1 is in the enrollment downline of A; A cannot be moved under their own downline."
     )
-    assert refused(do_move, "A1", sponsor="B", placement_parent="A", position=2,
-                   reason="x") == (
+    assert refused(do_move, "A1", sponsor="B", placement_parent="A", position=2, reason="x") == (
         "Slot R under A is already taken by A2; A1 cannot be placed there."
     )
-    assert refused(do_move, "A1", sponsor="B", placement_parent="A2", position=1,
-                   reason="x") == (
+    assert refused(do_move, "A1", sponsor="B", placement_parent="A2", position=1, reason="x") == (
         "A2 is not in the placement subtree of B, the sponsor of A1; a member is placed under "
         "their sponsor or below them."
     )
@@ -213,8 +211,9 @@ def test_move_refuses_what_either_change_refuses(tree):
 
 def test_status_change_is_recorded_and_a_repeat_is_refused(tree, django_user_model):
     operator = django_user_model.objects.create_user("operator")
-    event = do_change_status("A2", "suspended", actor=operator, reason="chargebacks",
-                             effective_at=tree.tick())
+    event = do_change_status(
+        "A2", "suspended", actor=operator, reason="chargebacks", effective_at=tree.tick()
+    )
     assert (event.old_status, event.new_status, event.actor) == ("active", "suspended", operator)
     assert refused(do_change_status, "A2", "suspended", reason="x") == "A2 is already suspended."
     assert refused(do_change_status, "A2", "gone", reason="x") == (
@@ -297,3 +296,31 @@ def test_a_status_change_is_reversed(tree):
     member = tree["A1"]
     assert member.status == "active"
     assert member.placement_free_depth == 0
+
+
+def test_moves_in_a_unilevel_tree(net, unilevel):
+    net.enroll("R")
+    net.many("R", "A", "B")
+    net.enroll("A1", "R", placement_parent="A")
+    do_change_placement("A1", "R", reason="flatten", effective_at=net.tick())
+    assert net.slot("A1") == ("R", None)
+    events = do_move("A1", sponsor="B", reason="team change", effective_at=net.tick())
+    assert [event.kind for event in events] == ["placement_changed", "sponsor_changed"]
+    assert net.slot("A1") == ("B", None)
+    assert net.counts("R") == (3, 3)
+    assert do_recount_network() == 0
+
+
+def test_a_move_that_keeps_the_slot_records_only_the_sponsor_change(tree):
+    events = do_move(
+        "A11", sponsor="A", placement_parent="A1", position=1, reason="x", effective_at=tree.tick()
+    )
+    assert [event.kind for event in events] == ["sponsor_changed"]
+    assert tree["A11"].sponsor.member_id == "A"
+
+
+def test_a_slot_found_by_mode_inside_the_members_own_subtree_is_refused(tree):
+    # Breadth-first below A, the first free slot is A1's right slot: inside A1's own subtree.
+    assert refused(do_change_placement, "A1", "A", placement_mode="spillover", reason="x") == (
+        "A1 cannot be placed under themselves; choose a slot outside their own placement subtree."
+    )

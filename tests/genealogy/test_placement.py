@@ -24,10 +24,20 @@ def test_spillover_fills_breadth_first_left_to_right(net):
     net.enroll("R")
     net.many("R", *[f"M{n:02}" for n in range(1, 15)])
     expected = {
-        "M01": ("R", 1), "M02": ("R", 2),
-        "M03": ("M01", 1), "M04": ("M01", 2), "M05": ("M02", 1), "M06": ("M02", 2),
-        "M07": ("M03", 1), "M08": ("M03", 2), "M09": ("M04", 1), "M10": ("M04", 2),
-        "M11": ("M05", 1), "M12": ("M05", 2), "M13": ("M06", 1), "M14": ("M06", 2),
+        "M01": ("R", 1),
+        "M02": ("R", 2),
+        "M03": ("M01", 1),
+        "M04": ("M01", 2),
+        "M05": ("M02", 1),
+        "M06": ("M02", 2),
+        "M07": ("M03", 1),
+        "M08": ("M03", 2),
+        "M09": ("M04", 1),
+        "M10": ("M04", 2),
+        "M11": ("M05", 1),
+        "M12": ("M05", 2),
+        "M13": ("M06", 1),
+        "M14": ("M06", 2),
     }
     assert {member: net.slot(member) for member in expected} == expected
 
@@ -130,7 +140,11 @@ def test_matrix_spillover_fills_each_level_left_to_right(net, matrix3):
     net.enroll("R")
     net.many("R", *[f"M{n}" for n in range(1, 6)])
     assert [net.slot(f"M{n}") for n in range(1, 6)] == [
-        ("R", 1), ("R", 2), ("R", 3), ("M1", 1), ("M1", 2),
+        ("R", 1),
+        ("R", 2),
+        ("R", 3),
+        ("M1", 1),
+        ("M1", 2),
     ]
 
 
@@ -150,9 +164,11 @@ class Oracle:
 
     def __init__(self) -> None:
         self.shape = placement_shape()
-        rows = list(Distributor.objects.values(
-            "id", "member_id", "kind", "status", "placement_parent_id", "placement_position"
-        ))
+        rows = list(
+            Distributor.objects.values(
+                "id", "member_id", "kind", "status", "placement_parent_id", "placement_position"
+            )
+        )
         self.by_id = {row["id"]: row for row in rows}
         self.children: dict[int, dict[int, int]] = {row["id"]: {} for row in rows}
         for row in rows:
@@ -162,7 +178,8 @@ class Oracle:
     def takes(self, node: int) -> bool:
         row = self.by_id[node]
         return (
-            row["kind"] == "distributor" and row["status"] != "terminated"
+            row["kind"] == "distributor"
+            and row["status"] != "terminated"
             and len(self.children[node]) < self.shape.width
         )
 
@@ -219,8 +236,7 @@ def test_modes_agree_with_a_breadth_first_oracle(net, settings, shape):
         sponsor = rng.choice(members)
         if net[sponsor].status == "terminated":
             continue
-        mode = rng.choice(["spillover", "spillover", "extreme_left", "extreme_right",
-                           "weaker_leg"])
+        mode = rng.choice(["spillover", "spillover", "extreme_left", "extreme_right", "weaker_leg"])
         member_id = f"M{number:03}"
         oracle = Oracle()
         expected = oracle.expect(net[sponsor].pk, mode)
@@ -231,13 +247,16 @@ def test_modes_agree_with_a_breadth_first_oracle(net, settings, shape):
             assert expected is None or bottom["status"] == "terminated"
             continue
         assert (member.placement_parent_id, member.placement_position) == expected, (
-            member_id, sponsor, mode
+            member_id,
+            sponsor,
+            mode,
         )
         members.append(member_id)
         active = [m for m in members[1:] if net[m].status != "terminated"]
         if active and rng.random() < 0.08:
-            do_change_status(rng.choice(active), "terminated", reason="left",
-                             effective_at=net.tick())
+            do_change_status(
+                rng.choice(active), "terminated", reason="left", effective_at=net.tick()
+            )
     assert do_recount_network() == 0
 
 

@@ -26,7 +26,7 @@ def period(db):
 
 @pytest.fixture
 def team(net, period):
-    """R: A (L) with A1 (A.L, sponsored by A) and A11 (A1.L, sponsored by A1); B (R).
+    """R: A (L) with A1 (A.L) and A11 (A1.L, sponsored by A, spilled under A1); B (R).
 
     Volumes (hundredths): A11 1000 PV / 800 CV, A1 500 / 400, B 300 / 200.
     """
@@ -34,7 +34,7 @@ def team(net, period):
     net.enroll("A", "R")
     net.enroll("B", "R")
     net.enroll("A1", "A")
-    net.enroll("A11", "A1")
+    net.enroll("A11", "A", placement_parent="A1", position=1)
     for member_id, pv, cv in (("A11", 1000, 800), ("A1", 500, 400), ("B", 300, 200)):
         apply_volume_delta(
             period_id=period.pk, distributor_id=net[member_id].pk, delta=VolumeDelta(pv=pv, cv=cv)
@@ -47,7 +47,10 @@ def groups(period, *member_ids: str) -> dict[str, tuple[int, int, int, int]]:
     rows = PeriodVolume.objects.filter(period=period, distributor__member_id__in=member_ids)
     found = {
         row.distributor.member_id: (
-            row.group_pv, row.group_cv, row.placement_group_pv, row.placement_group_cv
+            row.group_pv,
+            row.group_cv,
+            row.placement_group_pv,
+            row.placement_group_cv,
         )
         for row in rows.select_related("distributor")
     }
@@ -58,7 +61,7 @@ def test_the_starting_volumes(team, period):
     assert groups(period, "R", "A", "A1", "B") == {
         "R": (1800, 1400, 1800, 1400),
         "A": (1500, 1200, 1500, 1200),
-        "A1": (1500, 1200, 1500, 1200),
+        "A1": (500, 400, 1500, 1200),
         "B": (300, 200, 300, 200),
     }
 
@@ -67,8 +70,8 @@ def test_group_volume_follows_a_sponsor_change(team, period):
     do_change_sponsor("A1", "R", reason="sponsor left", effective_at=team.tick())
     assert groups(period, "R", "A", "A1", "B") == {
         "R": (1800, 1400, 1800, 1400),
-        "A": (0, 0, 1500, 1200),  # the placement did not move
-        "A1": (1500, 1200, 1500, 1200),
+        "A": (1000, 800, 1500, 1200),  # the placement did not move
+        "A1": (500, 400, 1500, 1200),
         "B": (300, 200, 300, 200),
     }
 
@@ -78,22 +81,24 @@ def test_placement_group_volume_follows_a_placement_change(team, period):
     assert groups(period, "R", "A", "A1", "A11") == {
         "R": (1800, 1400, 1800, 1400),
         "A": (1500, 1200, 1500, 1200),
-        "A1": (1500, 1200, 500, 400),  # still the sponsor, no longer the placement parent
+        "A1": (500, 400, 500, 400),
         "A11": (1000, 800, 1000, 800),
     }
 
 
 def test_both_volumes_follow_a_move_and_return_on_its_reversal(team, period):
-    events = do_move("A1", sponsor="B", reason="team change", effective_at=team.tick())
-    assert groups(period, "R", "A", "B") == {
+    events = do_move("A11", sponsor="B", reason="team change", effective_at=team.tick())
+    assert groups(period, "R", "A", "A1", "B") == {
         "R": (1800, 1400, 1800, 1400),
-        "A": (0, 0, 0, 0),
-        "B": (1800, 1400, 1800, 1400),
+        "A": (500, 400, 500, 400),
+        "A1": (500, 400, 500, 400),
+        "B": (1300, 1000, 1300, 1000),
     }
     do_reverse_event(events[0], reason="undo", effective_at=team.tick())
-    assert groups(period, "R", "A", "B") == {
+    assert groups(period, "R", "A", "A1", "B") == {
         "R": (1800, 1400, 1800, 1400),
         "A": (1500, 1200, 1500, 1200),
+        "A1": (500, 400, 1500, 1200),
         "B": (300, 200, 300, 200),
     }
 
@@ -101,9 +106,9 @@ def test_both_volumes_follow_a_move_and_return_on_its_reversal(team, period):
 def test_a_closed_period_keeps_its_volumes(team, period):
     earlier = period_for(period.starts_at - timedelta(days=1))
     apply_volume_delta(
-        period_id=earlier.pk, distributor_id=team["A1"].pk, delta=VolumeDelta(pv=700, cv=600)
+        period_id=earlier.pk, distributor_id=team["A11"].pk, delta=VolumeDelta(pv=700, cv=600)
     )
     do_close_period(earlier, reason="month end")
-    do_move("A1", sponsor="B", reason="team change", effective_at=team.tick())
+    do_move("A11", sponsor="B", reason="team change", effective_at=team.tick())
     assert groups(earlier, "A", "B") == {"A": (700, 600, 700, 600), "B": (0, 0, 0, 0)}
-    assert groups(period, "A", "B") == {"A": (0, 0, 0, 0), "B": (1800, 1400, 1800, 1400)}
+    assert groups(period, "A", "B") == {"A": (500, 400, 500, 400), "B": (1300, 1000, 1300, 1000)}

@@ -23,24 +23,23 @@ Integrity rules:
 
 Concurrency: structure writers first lock the root row (``FOR NO KEY UPDATE`` on PostgreSQL; on
 SQLite the write transaction itself is exclusive), then re-read and lock the rows they decide on.
-Every structure change updates the counters of the root anyway, so this serialises nothing that
+Enrollments and moves update the counters of the root anyway, so this serialises little that
 was not serialised already, and it makes every check-then-write race-free: two concurrent
-enrollments can never take the same slot. The database constraints remain the last line of
+enrollments can never take the same slot, and the free-slot depths never lose an update.
+Writers of live volumes hold the same lock shared (``locks.hold_network_shared``), so they never
+walk an upline chain that a move is rewriting. The database constraints remain the last line of
 defence; their ``IntegrityError`` becomes a ``NetworkIntegrityError``.
 """
 
 from __future__ import annotations
 
-import re
 import uuid
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -53,43 +52,26 @@ from downline.periods.selectors import open_periods
 
 from .counters import add_to_upline_counts, recount_all, refresh_free_depth
 from .errors import NetworkIntegrityError
+from .events import MemberState, record_event, state_after, state_before
 from .locks import hold_network_exclusive
 from .models import Distributor, StructureEvent
 from .placement import PlacementMode, check_can_receive, check_slot, find_slot
+from .rules import (
+    check_has_placement,
+    check_move,
+    check_not_inside,
+    check_reversible,
+    check_sponsor_change,
+    company_today,
+    effective_instant,
+    required_reason,
+    validate_details,
+)
 from .shape import PlacementShape, placement_shape
-from .tree_sql import ENROLLMENT, PLACEMENT, TABLE, is_in_subtree, upline_cte
+from .tree_sql import ENROLLMENT, PLACEMENT, upline_cte
 
 MemberRef = Distributor | str
 """A member given as a ``Distributor`` or by ``member_id``."""
-
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
-_REVERSIBLE = {
-    StructureEvent.Kind.SPONSOR_CHANGED,
-    StructureEvent.Kind.PLACEMENT_CHANGED,
-    StructureEvent.Kind.STATUS_CHANGED,
-}
-
-
-@dataclass(frozen=True)
-class MemberState:
-    """What a structure event records before and after: sponsor, placement, status and kind."""
-
-    sponsor_id: int | None
-    placement_parent_id: int | None
-    placement_position: int | None
-    status: str
-    kind: str
-
-    @classmethod
-    def of(cls, member: Distributor) -> MemberState:
-        return cls(
-            member.sponsor_id,
-            member.placement_parent_id,
-            member.placement_position,
-            member.status,
-            member.kind,
-        )
 
 
 # --------------------------------------------------------------------------- helpers
@@ -116,93 +98,6 @@ def _locked(ref: MemberRef | int, *, role: Any) -> Distributor:
     return found
 
 
-def _required_reason(reason: str, *, member: Distributor) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise NetworkIntegrityError(
-            _("A reason is required to change the network position or status of %(member)s."),
-            code="reason_required",
-            params={"member": member.member_id},
-        )
-    return reason
-
-
-def _effective_instant(
-    at: datetime | None, *, label: str, member_pk: int | None = None
-) -> datetime:
-    """When the change takes effect: ``at`` or now, checked against the recorded history.
-
-    With ``member_pk`` only that member's own latest event bounds it (status changes); without,
-    the latest event of the whole network does (changes to the trees).
-    """
-    now = timezone.now()
-    at = now if at is None else at
-    if timezone.is_naive(at):
-        raise NetworkIntegrityError(
-            _("The effective time of the change to %(member)s needs a time zone."),
-            code="naive_time",
-            params={"member": label},
-        )
-    if at > now:
-        raise NetworkIntegrityError(
-            _(
-                "The change to %(member)s cannot take effect in the future (%(at)s); record it "
-                "when it happens."
-            ),
-            code="future",
-            params={"member": label, "at": at.isoformat()},
-        )
-    events = StructureEvent.objects.order_by("-effective_at", "-id")
-    if member_pk is not None:
-        events = events.filter(distributor_id=member_pk)
-    latest = events.values_list("effective_at", flat=True).first()
-    if latest is not None and at < latest:
-        raise NetworkIntegrityError(
-            _(
-                "The change to %(member)s cannot take effect at %(at)s: a change effective at "
-                "%(latest)s is already recorded. Changes are recorded in time order so that the "
-                "network as it stood on every past date stays valid."
-            ),
-            code="out_of_order",
-            params={"member": label, "at": at.isoformat(), "latest": latest.isoformat()},
-        )
-    return at
-
-
-def _record(
-    member: Distributor,
-    kind: str,
-    before: MemberState | None,
-    after: MemberState,
-    *,
-    at: datetime,
-    actor: Any,
-    reason: str,
-    change_id: uuid.UUID,
-    reverses: StructureEvent | None = None,
-) -> StructureEvent:
-    old = before or MemberState(None, None, None, "", "")
-    return StructureEvent.objects.create(
-        distributor=member,
-        kind=kind,
-        change_id=change_id,
-        effective_at=at,
-        actor=actor,
-        reason=reason,
-        old_sponsor_id=old.sponsor_id,
-        new_sponsor_id=after.sponsor_id,
-        old_placement_parent_id=old.placement_parent_id,
-        new_placement_parent_id=after.placement_parent_id,
-        old_placement_position=old.placement_position,
-        new_placement_position=after.placement_position,
-        old_status=old.status,
-        new_status=after.status,
-        old_kind=old.kind,
-        new_kind=after.kind,
-        reverses=reverses,
-    )
-
-
 def _open_period_ids() -> list[int]:
     """The open periods whose live volumes a move shifts, each locked against a close."""
     ids = []
@@ -220,7 +115,7 @@ def _lock_volume_rows(period_ids: list[int], tree: str, starts: list[int | None]
     up front, in that order, keeps a structure move and concurrent orders from deadlocking.
     """
     starts = [start for start in starts if start is not None]
-    if not period_ids or not starts:
+    if not period_ids or not starts or not connection.features.has_select_for_update:
         return
     for start in starts:
         chain = RawSQL(f"WITH RECURSIVE {upline_cte(tree)} SELECT id FROM upline", [start])
@@ -243,7 +138,7 @@ def _find_slot(
 ) -> tuple[Distributor, int | None]:
     """The slot ``mode`` finds under ``top`` (or the given parent/position), parent locked.
 
-    Finding is not checking: callers check the slot with ``check_slot`` or ``_check_move``.
+    Finding is not checking: callers check the slot with ``check_slot`` or ``check_move``.
     """
     locked_parent = None if parent is None else _locked(parent, role=_("placement parent"))
     if mode is None:
@@ -259,86 +154,6 @@ def _find_slot(
     if locked_parent is None or locked_parent.pk != slot.parent_id:
         locked_parent = _locked(slot.parent_id, role=_("placement parent"))
     return locked_parent, slot.position
-
-
-def _check_not_inside(member: Distributor, new_parent: Distributor, *, tree: str) -> None:
-    """No cycles: the new parent may not be the member or lie below them in ``tree``."""
-    if is_in_subtree(tree, new_parent.pk, member.pk):
-        message = (
-            _(
-                "%(parent)s is in the enrollment downline of %(member)s; %(member)s cannot be "
-                "moved under their own downline."
-            )
-            if tree == ENROLLMENT
-            else _(
-                "%(parent)s is in the placement subtree of %(member)s; %(member)s cannot be "
-                "placed under their own subtree."
-            )
-        )
-        if new_parent.pk == member.pk:
-            message = _("%(member)s cannot be their own sponsor or placement parent.")
-        raise NetworkIntegrityError(
-            message,
-            code="cycle",
-            params={"parent": new_parent.member_id, "member": member.member_id},
-        )
-
-
-_STRANDED_SQL = f"""
-WITH RECURSIVE
-  sub(id) AS (
-    SELECT CAST(%s AS BIGINT)
-    UNION ALL
-    SELECT c.id FROM {TABLE} c JOIN sub s ON c.placement_parent_id = s.id
-  ),
-  upline(id) AS (
-    SELECT CAST(%s AS BIGINT)
-    UNION ALL
-    SELECT d.placement_parent_id FROM {TABLE} d JOIN upline u ON d.id = u.id
-    WHERE d.placement_parent_id IS NOT NULL
-  )
-SELECT m.member_id, s.member_id FROM sub
-JOIN {TABLE} m ON m.id = sub.id
-JOIN {TABLE} s ON s.id = m.sponsor_id
-WHERE m.id <> %s
-  AND m.sponsor_id NOT IN (SELECT id FROM sub)
-  AND m.sponsor_id NOT IN (SELECT id FROM upline)
-ORDER BY m.member_id
-LIMIT 1
-"""
-
-
-def _check_subtree_stays_under_sponsors(member: Distributor, new_parent: Distributor) -> None:
-    """Everyone whose placement moves with ``member`` stays inside their sponsor's subtree.
-
-    A member spilled into ``member``'s placement subtree by a sponsor above ``member`` would
-    leave that sponsor's subtree if the new parent is not below the same sponsor. Such sponsors
-    are ancestors of the old parent, so when the old parent is an ancestor of (or is) the new
-    parent nothing can break and the subtree is not read at all.
-    """
-    old_parent_id = member.placement_parent_id
-    if old_parent_id is not None and is_in_subtree(PLACEMENT, new_parent.pk, old_parent_id):
-        return
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(_STRANDED_SQL, [member.pk, new_parent.pk, member.pk])
-        row = cursor.fetchone()
-    if row is not None:
-        raise NetworkIntegrityError(
-            _(
-                "Moving the placement of %(member)s under %(parent)s would take %(stranded)s "
-                "out of the placement subtree of their sponsor %(sponsor)s; move %(stranded)s "
-                "first or choose a parent below %(sponsor)s."
-            ),
-            code="strands_downline",
-            params={
-                "member": member.member_id,
-                "parent": new_parent.member_id,
-                "stranded": row[0],
-                "sponsor": row[1],
-            },
-        )
 
 
 def _integrity_error(error: IntegrityError, member: Distributor) -> NetworkIntegrityError:
@@ -390,57 +205,6 @@ def _save(member: Distributor, **fields: Any) -> None:
         raise _integrity_error(error, member) from error
     for name, value in fields.items():
         setattr(member, name, value)
-
-
-def _company_today() -> date:
-    return timezone.localdate(timezone=ZoneInfo(settings.DOWNLINE_TIME_ZONE))
-
-
-def _validate_details(member: Distributor) -> None:
-    """Field-level checks (lengths, choices, e-mail, country, currency, unique member id/login)."""
-    errors: dict[str, list[ValidationError]] = {}
-    label = member.member_id or "?"
-
-    def add(field: str, message: Any) -> None:
-        errors.setdefault(field, []).append(
-            ValidationError(
-                _("Member %(member)s: %(error)s"), params={"member": label, "error": message}
-            )
-        )
-
-    try:
-        member.clean_fields(
-            exclude=[
-                "sponsor",
-                "placement_parent",
-                "placement_position",
-                "enrollment_downline",
-                "placement_downline",
-                "placement_free_depth",
-            ]
-        )
-    except ValidationError as error:
-        for field, messages in error.message_dict.items():
-            for message in messages:
-                add(field, message)
-    if member.country and not _COUNTRY.match(member.country):
-        errors.pop("country", None)
-        add("country", _("the country must be a two-letter ISO code such as DE."))
-    if not _CURRENCY.match(member.currency or ""):
-        errors.pop("currency", None)
-        add("currency", _("the currency must be a three-letter ISO code such as EUR."))
-    if (
-        member.member_id
-        and Distributor.objects.filter(member_id=member.member_id).exclude(pk=member.pk).exists()
-    ):
-        add("member_id", _("this member id is already taken."))
-    if (
-        member.user_id is not None
-        and Distributor.objects.filter(user_id=member.user_id).exclude(pk=member.pk).exists()
-    ):
-        add("user", _("this login already belongs to another member."))
-    if errors:
-        raise NetworkIntegrityError(errors)
 
 
 # --------------------------------------------------------------------------- enrollment
@@ -518,9 +282,9 @@ def do_enroll(
             user=user,
             joined_on=joined_on,
         )
-        _validate_details(member)
+        validate_details(member)
         label = member.member_id
-        if joined_on > _company_today():
+        if joined_on > company_today():
             raise NetworkIntegrityError(
                 _("%(member)s cannot join on %(date)s, a date in the future."),
                 code="joins_in_future",
@@ -589,7 +353,7 @@ def do_enroll(
                     position=position,
                     shape=shape,
                 )
-        at = _effective_instant(effective_at, label=label)
+        at = effective_instant(effective_at, label=label)
         local_day = timezone.localtime(at, ZoneInfo(settings.DOWNLINE_TIME_ZONE)).date()
         if local_day < joined_on:
             raise NetworkIntegrityError(
@@ -611,7 +375,7 @@ def do_enroll(
             add_to_upline_counts(PLACEMENT, member.placement_parent_id, 1)
             refresh_free_depth(member.pk, member.placement_parent_id)
             member.refresh_from_db(fields=["placement_free_depth"])
-        _record(
+        record_event(
             member,
             StructureEvent.Kind.ENROLLED,
             None,
@@ -666,7 +430,7 @@ def do_upgrade_customer(
             position=position,
             shape=placement_shape(),
         )
-        at = _effective_instant(effective_at, label=label)
+        at = effective_instant(effective_at, label=label)
         before = MemberState.of(member)
         _save(
             member,
@@ -677,7 +441,7 @@ def do_upgrade_customer(
         add_to_upline_counts(ENROLLMENT, member.sponsor_id, 1)
         add_to_upline_counts(PLACEMENT, parent.pk, 1)
         refresh_free_depth(member.pk, parent.pk)
-        return _record(
+        return record_event(
             member,
             StructureEvent.Kind.UPGRADED,
             before,
@@ -690,107 +454,6 @@ def do_upgrade_customer(
 
 
 # --------------------------------------------------------------------------- moves
-
-
-def _check_has_placement(member: Distributor) -> None:
-    if member.kind == Distributor.Kind.CUSTOMER:
-        raise NetworkIntegrityError(
-            _(
-                "Retail customer %(member)s has no placement to change; change only their "
-                "sponsor, or upgrade them to a distributor."
-            ),
-            code="customer_placed",
-            params={"member": member.member_id},
-        )
-    if member.placement_parent_id is None:
-        raise NetworkIntegrityError(
-            _("%(member)s is the root of the network and has no placement to change."),
-            code="root_moved",
-            params={"member": member.member_id},
-        )
-
-
-def _check_sponsor_change(
-    member: Distributor, new_sponsor: Distributor, *, placement_moves: bool
-) -> None:
-    """The new sponsor: no cycle, takes members, and (unless the placement moves too) has the
-    member's placement parent in their placement subtree."""
-    label = member.member_id
-    if member.sponsor_id is None:
-        raise NetworkIntegrityError(
-            _("%(member)s is the root of the network and has no sponsor to change."),
-            code="root_moved",
-            params={"member": label},
-        )
-    _check_not_inside(member, new_sponsor, tree=ENROLLMENT)
-    check_can_receive(new_sponsor, member_label=label, role="enrollment")
-    if (
-        member.kind == Distributor.Kind.DISTRIBUTOR
-        and not placement_moves
-        and not is_in_subtree(PLACEMENT, member.placement_parent_id, new_sponsor.pk)
-    ):
-        parent_member_id = Distributor.objects.values_list("member_id", flat=True).get(
-            pk=member.placement_parent_id
-        )
-        raise NetworkIntegrityError(
-            _(
-                "%(member)s is placed under %(parent)s, which is not in the placement subtree "
-                "of the new sponsor %(sponsor)s. Move the placement too: use a move that "
-                "changes the sponsor and the placement together."
-            ),
-            code="outside_sponsor",
-            params={"member": label, "parent": parent_member_id, "sponsor": new_sponsor.member_id},
-        )
-
-
-def _check_placement_target(
-    member: Distributor, *, sponsor: Distributor, parent: Distributor, position: int | None
-) -> None:
-    """The new slot: no cycle, a valid free slot under the (final) sponsor, nobody stranded."""
-    _check_not_inside(member, parent, tree=PLACEMENT)
-    check_slot(
-        member_label=member.member_id,
-        sponsor=sponsor,
-        parent=parent,
-        position=position,
-        shape=placement_shape(),
-        moving_member_id=member.pk,
-    )
-    _check_subtree_stays_under_sponsors(member, parent)
-
-
-def _check_move(
-    member: Distributor,
-    *,
-    sponsor: Distributor,
-    parent: Distributor,
-    position: int | None,
-) -> tuple[bool, bool]:
-    """Check a move of ``member`` to ``sponsor`` and slot (``parent``, ``position``).
-
-    Returns which parts change: (sponsor changes, placement changes). Refuses a move that
-    changes nothing.
-    """
-    sponsor_changes = sponsor.pk != member.sponsor_id
-    placement_changes = (parent.pk, position) != (
-        member.placement_parent_id,
-        member.placement_position,
-    )
-    if not sponsor_changes and not placement_changes:
-        raise NetworkIntegrityError(
-            _("%(member)s is already sponsored by %(sponsor)s and placed there under %(parent)s."),
-            code="no_change",
-            params={
-                "member": member.member_id,
-                "sponsor": sponsor.member_id,
-                "parent": parent.member_id,
-            },
-        )
-    if sponsor_changes:
-        _check_sponsor_change(member, sponsor, placement_moves=placement_changes)
-    if placement_changes:
-        _check_placement_target(member, sponsor=sponsor, parent=parent, position=position)
-    return sponsor_changes, placement_changes
 
 
 def _apply_sponsor(member: Distributor, new_sponsor_id: int, period_ids: list[int]) -> None:
@@ -868,7 +531,7 @@ def _move(
         before = MemberState.of(member)
         apply()
         events.append(
-            _record(
+            record_event(
                 member,
                 StructureEvent.Kind.REVERSED if part in reverses else kind,
                 before,
@@ -931,15 +594,15 @@ def do_change_sponsor(
         hold_network_exclusive()
         moving = _locked(member, role=_("member"))
         sponsor = _locked(new_sponsor, role=_("new sponsor"))
-        reason = _required_reason(reason, member=moving)
+        reason = required_reason(reason, member=moving)
         if sponsor.pk == moving.sponsor_id:
             raise NetworkIntegrityError(
                 _("%(sponsor)s is already the sponsor of %(member)s."),
                 code="no_change",
                 params={"sponsor": sponsor.member_id, "member": moving.member_id},
             )
-        _check_sponsor_change(moving, sponsor, placement_moves=False)
-        at = _effective_instant(effective_at, label=moving.member_id)
+        check_sponsor_change(moving, sponsor, placement_moves=False)
+        at = effective_instant(effective_at, label=moving.member_id)
         (event,) = _move(
             moving,
             sponsor=sponsor,
@@ -974,19 +637,19 @@ def do_change_placement(
     with transaction.atomic():
         hold_network_exclusive()
         moving = _locked(member, role=_("member"))
-        reason = _required_reason(reason, member=moving)
-        _check_has_placement(moving)
+        reason = required_reason(reason, member=moving)
+        check_has_placement(moving)
         target = _locked(new_parent, role=_("new placement parent"))
         sponsor = _locked(moving.sponsor_id, role=_("sponsor"))
-        _check_not_inside(moving, target, tree=PLACEMENT)
+        check_not_inside(moving, target, tree=PLACEMENT)
         parent, slot_position = _resolve_move_slot(
             moving,
             target=target,
             position=position,
             mode=placement_mode,
         )
-        _check_move(moving, sponsor=sponsor, parent=parent, position=slot_position)
-        at = _effective_instant(effective_at, label=moving.member_id)
+        check_move(moving, sponsor=sponsor, parent=parent, position=slot_position)
+        at = effective_instant(effective_at, label=moving.member_id)
         (event,) = _move(
             moving,
             sponsor=None,
@@ -1023,26 +686,26 @@ def do_move(
         hold_network_exclusive()
         moving = _locked(member, role=_("member"))
         new_sponsor = _locked(sponsor, role=_("new sponsor"))
-        reason = _required_reason(reason, member=moving)
-        _check_has_placement(moving)
+        reason = required_reason(reason, member=moving)
+        check_has_placement(moving)
         if placement_parent is None:
             target = new_sponsor
             mode = placement_mode or PlacementMode.SPILLOVER
         else:
             target = _locked(placement_parent, role=_("new placement parent"))
             mode = placement_mode
-        _check_not_inside(moving, new_sponsor, tree=ENROLLMENT)
-        _check_not_inside(moving, target, tree=PLACEMENT)
+        check_not_inside(moving, new_sponsor, tree=ENROLLMENT)
+        check_not_inside(moving, target, tree=PLACEMENT)
         parent, slot_position = _resolve_move_slot(
             moving,
             target=target,
             position=position,
             mode=mode,
         )
-        sponsor_changes, placement_changes = _check_move(
+        sponsor_changes, placement_changes = check_move(
             moving, sponsor=new_sponsor, parent=parent, position=slot_position
         )
-        at = _effective_instant(effective_at, label=moving.member_id)
+        at = effective_instant(effective_at, label=moving.member_id)
         return _move(
             moving,
             sponsor=new_sponsor if sponsor_changes else None,
@@ -1085,17 +748,17 @@ def do_change_status(
     with transaction.atomic():
         hold_network_exclusive()
         target = _locked(member, role=_("member"))
-        reason = _required_reason(reason, member=target)
+        reason = required_reason(reason, member=target)
         if target.status == status:
             raise NetworkIntegrityError(
                 _("%(member)s is already %(status)s."),
                 code="no_change",
                 params={"member": target.member_id, "status": target.get_status_display()},
             )
-        at = _effective_instant(effective_at, label=target.member_id, member_pk=target.pk)
+        at = effective_instant(effective_at, label=target.member_id, member_pk=target.pk)
         before = MemberState.of(target)
         _set_status(target, status)
-        return _record(
+        return record_event(
             target,
             StructureEvent.Kind.STATUS_CHANGED,
             before,
@@ -1144,12 +807,12 @@ def do_reverse_event(
         member = _locked(original.distributor_id, role=_("member"))
         label = member.member_id
         for item in change:
-            _check_reversible(item, label)
-        reason = _required_reason(reason, member=member)
+            check_reversible(item, label)
+        reason = required_reason(reason, member=member)
         first, last = change[0], change[-1]
         current = MemberState.of(member)
-        after = _state_after(last)
-        target = _state_before(first)
+        after = state_after(last)
+        target = state_before(first)
         changed = [name for name in vars(after) if getattr(after, name) != getattr(target, name)]
         for name in changed:
             if getattr(current, name) != getattr(after, name):
@@ -1162,7 +825,7 @@ def do_reverse_event(
                     params={"member": label, "event": original.pk},
                 )
         status_only = set(changed) <= {"status"}
-        at = _effective_instant(
+        at = effective_instant(
             effective_at, label=label, member_pk=member.pk if status_only else None
         )
         by_kind = {item.kind: item for item in change}
@@ -1170,7 +833,7 @@ def do_reverse_event(
             before = MemberState.of(member)
             _set_status(member, target.status)
             return [
-                _record(
+                record_event(
                     member,
                     StructureEvent.Kind.REVERSED,
                     before,
@@ -1202,7 +865,7 @@ def _reverse_move(
         reverses["sponsor"] = by_kind[StructureEvent.Kind.SPONSOR_CHANGED]
     sponsor = _locked(target.sponsor_id, role=_("old sponsor"))
     if member.kind == Distributor.Kind.CUSTOMER:
-        _check_sponsor_change(member, sponsor, placement_moves=False)
+        check_sponsor_change(member, sponsor, placement_moves=False)
         return _move(
             member,
             sponsor=sponsor,
@@ -1214,7 +877,7 @@ def _reverse_move(
             reverses=reverses,
         )
     parent = _locked(target.placement_parent_id, role=_("old placement parent"))
-    sponsor_changes, placement_changes = _check_move(
+    sponsor_changes, placement_changes = check_move(
         member, sponsor=sponsor, parent=parent, position=target.placement_position
     )
     return _move(
@@ -1226,50 +889,6 @@ def _reverse_move(
         actor=actor,
         reason=reason,
         reverses=reverses,
-    )
-
-
-def _check_reversible(event: StructureEvent, label: str) -> None:
-    if event.kind not in _REVERSIBLE:
-        message = (
-            _("Event #%(event)s is itself a reversal; make the change again instead.")
-            if event.kind == StructureEvent.Kind.REVERSED
-            else _(
-                "Event #%(event)s (%(kind)s of %(member)s) cannot be reversed; only sponsor, "
-                "placement and status changes can."
-            )
-        )
-        raise NetworkIntegrityError(
-            message,
-            code="not_reversible",
-            params={"event": event.pk, "kind": event.get_kind_display(), "member": label},
-        )
-    reversal = StructureEvent.objects.filter(reverses=event).first()
-    if reversal is not None:
-        raise NetworkIntegrityError(
-            _("Event #%(event)s of %(member)s was already reversed by event #%(reversal)s."),
-            code="already_reversed",
-            params={"event": event.pk, "member": label, "reversal": reversal.pk},
-        )
-
-
-def _state_before(event: StructureEvent) -> MemberState:
-    return MemberState(
-        event.old_sponsor_id,
-        event.old_placement_parent_id,
-        event.old_placement_position,
-        event.old_status,
-        event.old_kind,
-    )
-
-
-def _state_after(event: StructureEvent) -> MemberState:
-    return MemberState(
-        event.new_sponsor_id,
-        event.new_placement_parent_id,
-        event.new_placement_position,
-        event.new_status,
-        event.new_kind,
     )
 
 
@@ -1309,7 +928,7 @@ def do_update_details(
             changes["user_id"] = None if user is None else user.pk
         for field, value in changes.items():
             setattr(target, field, value)
-        _validate_details(target)
+        validate_details(target)
         _save(target, **changes)
         return target
 

@@ -88,43 +88,57 @@ class StructureEventInline(admin.TabularInline):
 
 
 def describe_event(event: StructureEvent) -> str:
-    """What changed, in words: ``sponsor A → B; placement C · L → D · R; status ...``."""
+    """What changed, in words: ``sponsor: A → B; placement: C · L → D · R; status: ...``.
+
+    An enrollment shows where the member joined.
+    """
+    sponsor, placement = gettext("sponsor"), gettext("placement")
+    if event.kind == event.Kind.ENROLLED:
+        return format_html(
+            "{}: {}; {}: {}",
+            sponsor,
+            _member_link(event.new_sponsor),
+            placement,
+            _placement_text(event.new_placement_parent, event.new_placement_position),
+        )
+    statuses = dict(Distributor.Status.choices)
+    kinds = dict(Distributor.Kind.choices)
     parts = []
-    if event.old_sponsor_id != event.new_sponsor_id and event.kind != event.Kind.ENROLLED:
+    if event.old_sponsor_id != event.new_sponsor_id:
         parts.append(
             format_html(
                 "{}: {} → {}",
-                gettext("sponsor"),
+                sponsor,
                 _member_link(event.old_sponsor),
                 _member_link(event.new_sponsor),
             )
         )
-    if (event.old_placement_parent_id, event.old_placement_position) != (
-        event.new_placement_parent_id,
-        event.new_placement_position,
-    ) and event.kind != event.Kind.ENROLLED:
+    old_slot = (event.old_placement_parent_id, event.old_placement_position)
+    if old_slot != (event.new_placement_parent_id, event.new_placement_position):
         parts.append(
             format_html(
                 "{}: {} → {}",
-                gettext("placement"),
+                placement,
                 _placement_text(event.old_placement_parent, event.old_placement_position),
                 _placement_text(event.new_placement_parent, event.new_placement_position),
             )
         )
-    if event.old_status != event.new_status and event.kind != event.Kind.ENROLLED:
-        parts.append(
-            format_html("{}: {} → {}", gettext("status"), event.old_status, event.new_status)
-        )
-    if event.old_kind != event.new_kind and event.kind != event.Kind.ENROLLED:
-        parts.append(format_html("{}: {} → {}", gettext("kind"), event.old_kind, event.new_kind))
-    if event.kind == event.Kind.ENROLLED:
+    if event.old_status != event.new_status:
         parts.append(
             format_html(
-                "{}: {}; {}: {}",
-                gettext("sponsor"),
-                _member_link(event.new_sponsor),
-                gettext("placement"),
-                _placement_text(event.new_placement_parent, event.new_placement_position),
+                "{}: {} → {}",
+                gettext("status"),
+                statuses.get(event.old_status, event.old_status),
+                statuses.get(event.new_status, event.new_status),
+            )
+        )
+    if event.old_kind != event.new_kind:
+        parts.append(
+            format_html(
+                "{}: {} → {}",
+                gettext("kind"),
+                kinds.get(event.old_kind, event.old_kind),
+                kinds.get(event.new_kind, event.new_kind),
             )
         )
     return format_html_join("; ", "{}", ((part,) for part in parts))

@@ -173,10 +173,20 @@ def recount_all() -> tuple[int, list[str]]:
         wanted = (int(enrollment[i]), int(placement_count[i]), free)
         if wanted != (row[5], row[6], row[7]):
             updates.append((*wanted, row[0]))
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"""UPDATE {TABLE} SET enrollment_downline = %s, placement_downline = %s,
-                placement_free_depth = %s WHERE id = %s""",
-            updates,
-        )
+    _write_counters(updates)
     return len(updates), []
+
+
+def _write_counters(updates: list[tuple[int, int, int | None, int]], batch: int = 2000) -> None:
+    """Write (enrollment, placement, free depth, id) rows, a batch per UPDATE ... FROM VALUES."""
+    with connection.cursor() as cursor:
+        for start in range(0, len(updates), batch):
+            chunk = updates[start : start + batch]
+            values = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
+            cursor.execute(
+                f"""WITH v(enrollment, placement, free_depth, id) AS (VALUES {values})
+UPDATE {TABLE} SET enrollment_downline = v.enrollment, placement_downline = v.placement,
+    placement_free_depth = CAST(v.free_depth AS INTEGER)
+FROM v WHERE {TABLE}.id = v.id""",
+                [value for row in chunk for value in row],
+            )

@@ -30,11 +30,11 @@ def _member_field(label: Any, *, required: bool = True, help_text: Any = "") -> 
 def _position_field() -> forms.Field:
     """Positions of the company's placement shape: L/R, 1..width, or none (unilevel)."""
     shape = placement_shape()
-    choices = [("", _("lowest free slot"))] + [
+    choices = [("", _("Lowest free slot"))] + [
         (str(position), shape.label(position)) for position in shape.positions
     ]
     return forms.TypedChoiceField(
-        label=_("position"),
+        label=_("Position"),
         choices=choices,
         coerce=int,
         empty_value=None,
@@ -46,8 +46,8 @@ def _position_field() -> forms.Field:
 
 def _mode_field(*, default_help: Any) -> forms.Field:
     return forms.TypedChoiceField(
-        label=_("placement mode"),
-        choices=[("", _("default")), *PlacementMode.choices],
+        label=_("Placement mode"),
+        choices=[("", _("Default")), *PlacementMode.choices],
         required=False,
         empty_value=None,
         help_text=default_help,
@@ -56,7 +56,7 @@ def _mode_field(*, default_help: Any) -> forms.Field:
 
 def _reason_field(*, required: bool = True) -> forms.Field:
     return forms.CharField(
-        label=_("reason"),
+        label=_("Reason"),
         required=required,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         help_text=_("Recorded with the change and shown in its history."),
@@ -65,7 +65,7 @@ def _reason_field(*, required: bool = True) -> forms.Field:
 
 def _effective_field() -> forms.Field:
     return forms.SplitDateTimeField(
-        label=_("effective at"),
+        label=_("Effective at"),
         required=False,
         widget=AdminSplitDateTime,
         help_text=_("Leave empty for now. A change cannot take effect in the future."),
@@ -75,31 +75,31 @@ def _effective_field() -> forms.Field:
 class EnrollForm(forms.Form):
     """A new distributor or retail customer (``do_enroll``)."""
 
-    member_id = forms.CharField(label=_("member id"), max_length=64)
-    kind = forms.ChoiceField(label=_("kind"), choices=Distributor.Kind.choices)
-    name = forms.CharField(label=_("name"), max_length=200, required=False)
-    email = forms.EmailField(label=_("e-mail"), required=False)
+    member_id = forms.CharField(label=_("Member id"), max_length=64)
+    kind = forms.ChoiceField(label=_("Kind"), choices=Distributor.Kind.choices)
+    name = forms.CharField(label=_("Name"), max_length=200, required=False)
+    email = forms.EmailField(label=_("E-mail"), required=False)
     sponsor = _member_field(
-        _("sponsor"),
+        _("Sponsor"),
         required=False,
         help_text=_("Leave empty only for the very first member, the root of the network."),
     )
-    joined_on = forms.DateField(label=_("joined on"), widget=AdminDateWidget)
+    joined_on = forms.DateField(label=_("Joined on"), widget=AdminDateWidget)
     status = forms.ChoiceField(
-        label=_("status"),
+        label=_("Status"),
         choices=Distributor.Status.choices,
         initial=Distributor.Status.ACTIVE,
     )
     country = forms.CharField(
-        label=_("country"),
+        label=_("Country"),
         max_length=2,
         required=False,
         help_text=_("Two-letter ISO code, such as DE."),
     )
-    language = forms.ChoiceField(label=_("language"), choices=settings.LANGUAGES)
-    currency = forms.CharField(label=_("currency"), max_length=3)
+    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+    currency = forms.CharField(label=_("Currency"), max_length=3)
     user = forms.ModelChoiceField(
-        label=_("login"),
+        label=_("Login"),
         queryset=get_user_model().objects.all(),
         required=False,
         widget=AutocompleteSelect(Distributor._meta.get_field("user"), admin.site),
@@ -110,7 +110,7 @@ class EnrollForm(forms.Form):
             "otherwise spillover under the sponsor."
         )
     )
-    placement_parent = _member_field(_("placement parent"), required=False)
+    placement_parent = _member_field(_("Placement parent"), required=False)
     reason = _reason_field(required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -141,7 +141,7 @@ class EnrollForm(forms.Form):
 class SponsorChangeForm(forms.Form):
     """``do_change_sponsor``."""
 
-    new_sponsor = _member_field(_("new sponsor"))
+    new_sponsor = _member_field(_("New sponsor"))
     reason = _reason_field()
     effective_at = _effective_field()
 
@@ -149,7 +149,7 @@ class SponsorChangeForm(forms.Form):
 class PlacementChangeForm(forms.Form):
     """``do_change_placement``."""
 
-    new_parent = _member_field(_("new placement parent"))
+    new_parent = _member_field(_("New placement parent"))
     placement_mode = _mode_field(
         default_help=_(
             "Default: explicit, the given position (or the lowest free slot) under "
@@ -168,9 +168,9 @@ class PlacementChangeForm(forms.Form):
 class MoveForm(forms.Form):
     """``do_move``: sponsor and placement together."""
 
-    new_sponsor = _member_field(_("new sponsor"))
+    new_sponsor = _member_field(_("New sponsor"))
     placement_parent = _member_field(
-        _("new placement parent"),
+        _("New placement parent"),
         required=False,
         help_text=_("Leave empty to place by the mode under the new sponsor."),
     )
@@ -196,7 +196,7 @@ class MoveForm(forms.Form):
 class StatusChangeForm(forms.Form):
     """``do_change_status``."""
 
-    status = forms.ChoiceField(label=_("new status"), choices=Distributor.Status.choices)
+    status = forms.ChoiceField(label=_("New status"), choices=Distributor.Status.choices)
     reason = _reason_field()
     effective_at = _effective_field()
 
@@ -210,7 +210,7 @@ class UpgradeForm(forms.Form):
             "spillover under the sponsor."
         )
     )
-    placement_parent = _member_field(_("placement parent"), required=False)
+    placement_parent = _member_field(_("Placement parent"), required=False)
     reason = _reason_field(required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
@@ -161,8 +162,7 @@ def subtree_counts(member: Distributor) -> SubtreeCounts:
 # --------------------------------------------------------------------------- the past
 
 
-@dataclass(frozen=True)
-class MemberAsOf:
+class MemberAsOf(NamedTuple):
     """A member as they stood at an instant: their state from their latest event by then.
 
     ``name`` is the member's current name (names are not part of the history).
@@ -265,19 +265,41 @@ ORDER BY u.lvl""",
 def network_as_of(at: datetime) -> dict[str, MemberAsOf]:
     """Every member who had joined by ``at``, keyed by member id, as they stood then.
 
-    One pass over the events (a window function picks each member's latest by ``at``); meant
-    for exports and checks, it reads the whole network.
+    Meant for exports and checks: it reads the whole network in two passes, the events up to
+    ``at`` in (member, time) order, keeping each member's last, and the member ids and names.
     """
-    sql = f"""SELECT {_AS_OF_COLUMNS}
-FROM (
-    SELECT x.*, ROW_NUMBER() OVER (
-        PARTITION BY x.distributor_id ORDER BY x.effective_at DESC, x.id DESC
-    ) AS rank_in_member
-    FROM {EVENTS} x WHERE x.effective_at <= %s
-) e
-JOIN {TABLE} d ON d.id = e.distributor_id
-LEFT JOIN {TABLE} s ON s.id = e.new_sponsor_id
-LEFT JOIN {TABLE} p ON p.id = e.new_placement_parent_id
-WHERE e.rank_in_member = 1
-ORDER BY d.id"""
-    return {row.member_id: row for row in _as_of_rows(sql, [at])}
+    latest: dict[int, tuple] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT distributor_id, new_kind, new_status, new_sponsor_id,
+       new_placement_parent_id, new_placement_position
+FROM {EVENTS} WHERE effective_at <= %s
+ORDER BY distributor_id, effective_at, id""",
+            [at],
+        )
+        while rows := cursor.fetchmany(10_000):
+            for row in rows:
+                latest[row[0]] = row
+        cursor.execute(f"SELECT id, member_id, name FROM {TABLE}")
+        member_ids: dict[int, str] = {}
+        names: dict[int, str] = {}
+        while rows := cursor.fetchmany(10_000):
+            for pk, member_id, name in rows:
+                member_ids[pk] = member_id
+                names[pk] = name
+    network = {}
+    for member, kind, status, sponsor, parent, position in latest.values():
+        member_id = member_ids[member]
+        network[member_id] = MemberAsOf(
+            member,
+            member_id,
+            names[member],
+            kind,
+            status,
+            sponsor,
+            None if sponsor is None else member_ids[sponsor],
+            parent,
+            None if parent is None else member_ids[parent],
+            position,
+        )
+    return network

@@ -1,6 +1,7 @@
 """``downline manage recount_network``: rebuild the downline counters after a bulk load."""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from downline.genealogy.actions import do_recount_network
 from downline.genealogy.errors import NetworkIntegrityError
@@ -17,4 +18,4 @@ class Command(BaseCommand):
             corrected = do_recount_network()
         except NetworkIntegrityError as error:
             raise CommandError("; ".join(error.messages)) from error
-        self.stdout.write(f"{corrected} members corrected.")
+        self.stdout.write(gettext("Members corrected: %(count)d.") % {"count": corrected})
