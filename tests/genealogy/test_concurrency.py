@@ -78,8 +78,10 @@ def test_concurrent_spillover_enrollments_under_nested_sponsors_all_succeed():
     assert do_recount_network() == 0
 
 
-def test_two_concurrent_roots_meet_the_database_constraint_and_get_a_clear_error():
-    """Before the root exists there is no row to lock: the unique constraint decides."""
+def test_two_concurrent_roots_are_serialised_and_the_second_gets_a_clear_error():
+    """The network lock makes the second enrollment wait for the first to commit; it then
+    sees the root and is refused by the one-root rule (the unique constraint stays as the last
+    line of defence)."""
     results: list = []
     with transaction.atomic():
         do_enroll(member_id="R1", sponsor=None, joined_on=JOINED)
@@ -90,5 +92,7 @@ def test_two_concurrent_roots_meet_the_database_constraint_and_get_a_clear_error
     second.join(timeout=10)
     (outcome,) = results
     assert isinstance(outcome, NetworkIntegrityError)
-    assert messages_of(outcome) == "The network already has a root; R2 needs a sponsor."
+    assert messages_of(outcome) == (
+        "R2 needs a sponsor: the network already has its root, R1, and there is only one."
+    )
     assert list(Distributor.objects.values_list("member_id", flat=True)) == ["R1"]

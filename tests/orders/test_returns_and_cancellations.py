@@ -183,7 +183,7 @@ def test_an_order_in_a_closed_period_cannot_be_cancelled(tree, order):
     assert order.status == Order.Status.PAID
 
 
-def test_a_return_with_an_idempotency_key_is_written_once(tree, order):
+def test_a_return_with_an_idempotency_key_is_written_once(tree, order, shake):
     first = do_return_order(
         order, None, refunded_at=LATER_IN_JUNE, reason="Guarantee", idempotency_key="rma-9"
     )
@@ -192,3 +192,8 @@ def test_a_return_with_an_idempotency_key_is_written_once(tree, order):
     )
     assert again.pk == first.pk
     assert volumes(tree["C"]) == VolumeRow()
+    other = do_place_order(tree["C"], [(shake, 1)], "EUR", paid_at=JUNE)
+    with pytest.raises(OrderError, match=rf"rma-9 was already used for order {first.number}"):
+        do_return_order(
+            other, None, refunded_at=LATER_IN_JUNE, reason="Guarantee", idempotency_key="rma-9"
+        )

@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 from downline.accounts.models import User
 from downline.calendar import local_day
 from downline.core.errors import DownlineError
+from downline.genealogy.locks import hold_network_shared
 from downline.genealogy.models import Distributor
 from downline.periods.locks import lock_period_for_writing
 from downline.periods.models import Period
@@ -61,7 +62,7 @@ from .rules import (
     order_kind,
 )
 from .selectors import VOLUME_FIELDS, VolumeDifference, compare_period_volumes, returned_quantities
-from .volumes import VolumeDelta, apply_volume_delta, lock_volumes_for_structure_change
+from .volumes import VolumeDelta, apply_volume_delta
 
 logger = logging.getLogger(__name__)
 
@@ -265,6 +266,7 @@ def do_place_order(
         existing = Order.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
             return _order_for_key(existing, buyer)
+    hold_network_shared()  # before any period or volume lock (see ``volumes``)
     buyer = Distributor.objects.get(pk=buyer.pk)
     credited = _credited_member(buyer)
     if not is_currency_code(currency):
@@ -278,7 +280,14 @@ def do_place_order(
             % {"member": buyer.member_id}
         )
     order_lines = _priced_lines(lines, currency, buyer)
-    paid_at = _aware(paid_at or timezone.now(), buyer.member_id)
+    paid_at = _aware(
+        paid_at or timezone.now(),
+        _(
+            "Order of member %(member)s: the payment time must be a date and time with a "
+            "time zone."
+        )
+        % {"member": buyer.member_id},
+    )
     if number is not None:
         number = _clean_new_number(number)
     period = _open_period(
@@ -351,7 +360,14 @@ def do_return_order(
         _check_key(idempotency_key)
         existing = Order.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
-            return _order_for_key(existing, order.buyer)
+            if existing.returns_order_id != order.pk:
+                raise OrderError(
+                    _("Idempotency key %(key)s was already used for order %(other)s, which is "
+                      "not a return of order %(order)s.")
+                    % {"key": idempotency_key, "other": existing.number, "order": order.number}
+                )
+            return existing
+    hold_network_shared()
     original = Order.objects.select_for_update().select_related("buyer").get(pk=order.pk)
     reason = _required_reason(reason, original)
     if original.is_return:
@@ -368,7 +384,11 @@ def do_return_order(
     returned = returned_quantities(original)
     left = {pk: line.quantity - returned.get(pk, 0) for pk, line in original_lines.items()}
     requested = _requested_quantities(original, original_lines, left, lines)
-    refunded_at = _aware(refunded_at or timezone.now(), original.number)
+    refunded_at = _aware(
+        refunded_at or timezone.now(),
+        _("Return of order %(order)s: the refund time must be a date and time with a time zone.")
+        % {"order": original.number},
+    )
     if refunded_at < original.paid_at:
         raise OrderError(
             _("Order %(order)s cannot be refunded at %(refunded)s, before it was paid (%(paid)s).")
@@ -437,6 +457,7 @@ def do_return_order(
 def do_cancel_order(order: Order, *, reason: str, actor: User | None = None) -> Order:
     """Cancel a paid order that has no returns while its period is open; its volume is taken
     back in that period."""
+    hold_network_shared()
     locked = Order.objects.select_for_update().get(pk=order.pk)
     reason = _required_reason(reason, locked)
     if locked.is_return:
@@ -652,12 +673,10 @@ def _open_period(period_id: int, refusal: str, **names: object) -> Period:
     return locked
 
 
-def _aware(instant: datetime, subject: str) -> datetime:
+def _aware(instant: object, refusal: str) -> datetime:
+    """``instant`` if it is a time-zone-aware ``datetime``; else ``OrderError(refusal)``."""
     if not isinstance(instant, datetime) or timezone.is_naive(instant):
-        raise OrderError(
-            _("%(subject)s: the payment time must be a date and time with a time zone.")
-            % {"subject": subject}
-        )
+        raise OrderError(refusal)
     return instant
 
 
@@ -880,14 +899,15 @@ def _record_autoship_run(
 @transaction.atomic
 def do_fix_period_volumes(period: Period, *, actor: User | None = None) -> list[VolumeDifference]:
     """Overwrite the live volumes of open ``period`` that differ from a recomputation from the
-    orders; returns the differences found. Orders into the period wait while this runs."""
+    orders; returns the differences found. Orders into the period and structure changes wait
+    while this runs."""
+    hold_network_shared()
     locked = Period.objects.select_for_update().get(pk=period.pk)
     if locked.status != Period.Status.OPEN:
         raise OrderError(
             _("Period %(period)s is closed; its volumes are final and are not changed.")
             % {"period": locked.code}
         )
-    lock_volumes_for_structure_change()
     differences = compare_period_volumes(locked)
     for difference in differences:
         PeriodVolume.objects.update_or_create(

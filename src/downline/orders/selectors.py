@@ -229,11 +229,16 @@ def recompute_period_volumes(period: Period) -> dict[int, VolumeRow]:
     values = np.zeros((ids.size, 4), dtype=np.int64)
     positions = np.searchsorted(ids, np.fromiter(own, dtype=np.int64, count=len(own)))
     values[positions] = np.array(list(own.values()), dtype=np.int64)
-    group = Tree.build(_positions(ids, sponsors)).subtree_sum(values[:, :2])
-    placement_group = Tree.build(_positions(ids, placements)).subtree_sum(values[:, :2])
+    group = _group_sums(Tree.build(_positions(ids, sponsors)), values[:, :2])
+    placement_group = _group_sums(Tree.build(_positions(ids, placements)), values[:, :2])
     table = np.concatenate([values, group, placement_group], axis=1)
     nonzero = np.nonzero(table.any(axis=1))[0]
     return {int(ids[i]): VolumeRow(*(int(v) for v in table[i])) for i in nonzero}
+
+
+def _group_sums(tree: Tree, own: np.ndarray) -> np.ndarray:
+    """Each column of ``own`` summed over every member's subtree of ``tree``."""
+    return np.stack([tree.subtree_sum(own[:, k]) for k in range(own.shape[1])], axis=1)
 
 
 def _positions(ids: np.ndarray, parent_ids: np.ndarray) -> np.ndarray:

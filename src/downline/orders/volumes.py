@@ -13,13 +13,11 @@ single ``INSERT … ON CONFLICT DO UPDATE SET x = x + delta`` over the upline ch
 CTE), so concurrent orders never lose an update: every row is changed by an atomic increment,
 and rows are locked in ascending id order, so two writers cannot deadlock on each other's chains.
 
-Orders and structure moves (on PostgreSQL): the chain an order adds to is read when its
-statement starts, so a move that commits meanwhile would leave that order's volume on the old
-uplines. Therefore every volume change by an order holds a *shared* transaction-level advisory
-lock (orders never wait for each other), and a transaction that changes a parent or recomputes
-volumes first takes it *exclusively* with ``lock_volumes_for_structure_change``: it waits for
-the orders in flight to commit and holds new ones back until it commits. Lock order everywhere:
-period rows, then this lock, then ``PeriodVolume`` rows. SQLite serializes writers anyway.
+Orders and structure moves: the chain an order adds to is read when its statement starts, so a
+move committing meanwhile would leave that order's volume on the old uplines. Every writer of
+live volumes therefore first holds the network lock shared
+(``downline.genealogy.locks.hold_network_shared``), which structure changes hold exclusively.
+Lock order everywhere: network lock, then period rows, then ``PeriodVolume`` rows.
 """
 
 from __future__ import annotations
@@ -42,29 +40,6 @@ _VOLUME_COLUMNS = (
     "placement_group_pv",
     "placement_group_cv",
 )
-
-
-# Key of the advisory lock between order volume changes and structure changes ("dlvo").
-VOLUME_LOCK_KEY = 0x646C766F
-
-
-def lock_volumes_for_structure_change() -> None:
-    """Wait for every order that is moving live volumes, and hold new ones back, until the
-    current transaction ends (PostgreSQL; a no-op on SQLite, where writers are serialized).
-
-    Call it inside ``transaction.atomic`` at the start of any change of a sponsor or placement
-    parent (before ``shift_subtree_volumes`` and before locking any ``PeriodVolume`` row), and
-    before recomputing live volumes, so no order adds to a chain that is being changed.
-    """
-    _advisory_lock(exclusive=True)
-
-
-def _advisory_lock(*, exclusive: bool) -> None:
-    if connection.vendor != "postgresql":
-        return
-    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {function}(%s)", [VOLUME_LOCK_KEY])
 
 
 @dataclass(frozen=True)
@@ -133,12 +108,12 @@ def apply_volume_delta(
 ) -> None:
     """Add ``delta`` to a distributor's own volumes and to the group volumes of both chains.
 
-    Must run inside the caller's transaction, which then holds the shared volume lock (see the
-    module docstring) until it ends. ``enrollment_start_id``/``placement_start_id`` default to
-    the distributor; a structure move passes the old or new parent instead, so that a
-    subtree's group volume leaves one chain and enters another.
+    Must run inside the caller's transaction, after it took the network lock (shared for an
+    order, exclusive for a structure change; see the module docstring).
+    ``enrollment_start_id``/``placement_start_id`` default to the distributor; a structure move
+    passes the old or new parent instead, so that a subtree's group volume leaves one chain and
+    enters another.
     """
-    _advisory_lock(exclusive=False)
     enrollment_start = distributor_id if enrollment_start_id is None else enrollment_start_id
     placement_start = distributor_id if placement_start_id is None else placement_start_id
     sql = _chains_sql(Distributor._meta.db_table, PeriodVolume._meta.db_table)
@@ -163,17 +138,42 @@ def apply_volume_delta(
 def _chain_shift_sql(
     table: str, volume_table: str, parent_column: str, columns: tuple[str, str]
 ) -> str:
+    """SQL that subtracts a group PV/CV from one chain and adds it to another, in one statement.
+
+    Parameters: old chain start, new chain start (either may be NULL), period id, PV, CV.
+    Members on both chains net to zero and are left alone; rows are locked in id order.
+    """
     pv_column, cv_column = columns
+    values = ", ".join(
+        {pv_column: "SUM(pv)", cv_column: "SUM(cv)"}.get(c, "0") for c in _VOLUME_COLUMNS
+    )
     return f"""
-WITH RECURSIVE chain(id) AS (
+WITH RECURSIVE
+  old_chain(id) AS (
     SELECT CAST(%s AS BIGINT)
     UNION ALL
-    SELECT d.{parent_column} FROM {table} d JOIN chain c ON d.id = c.id
+    SELECT d.{parent_column} FROM {table} d JOIN old_chain c ON d.id = c.id
     WHERE d.{parent_column} IS NOT NULL
-)
+  ),
+  new_chain(id) AS (
+    SELECT CAST(%s AS BIGINT)
+    UNION ALL
+    SELECT d.{parent_column} FROM {table} d JOIN new_chain c ON d.id = c.id
+    WHERE d.{parent_column} IS NOT NULL
+  ),
+  params(period_id, pv, cv) AS (
+    SELECT CAST(%s AS BIGINT), CAST(%s AS BIGINT), CAST(%s AS BIGINT)
+  ),
+  deltas(id, pv, cv) AS (
+    SELECT c.id, -p.pv, -p.cv FROM old_chain c CROSS JOIN params p WHERE c.id IS NOT NULL
+    UNION ALL
+    SELECT c.id, p.pv, p.cv FROM new_chain c CROSS JOIN params p WHERE c.id IS NOT NULL
+  )
 INSERT INTO {volume_table} (period_id, distributor_id, {", ".join(_VOLUME_COLUMNS)})
-SELECT %s, id, {", ".join("CAST(%s AS BIGINT)" if c in columns else "0" for c in _VOLUME_COLUMNS)}
-FROM chain WHERE true
+SELECT (SELECT period_id FROM params), id, {values}
+FROM deltas WHERE true
+GROUP BY id
+HAVING SUM(pv) <> 0 OR SUM(cv) <> 0
 ORDER BY id
 ON CONFLICT (period_id, distributor_id) DO UPDATE SET
     {pv_column} = {volume_table}.{pv_column} + excluded.{pv_column},
@@ -194,8 +194,8 @@ def shift_subtree_volumes(
     ``tree`` is ``"enrollment"`` or ``"placement"``. For each period in ``period_ids`` the
     member's own group PV/CV of that tree (which already includes everything below them) is
     subtracted from ``old_parent_id`` and all its uplines and added to ``new_parent_id`` and all
-    its uplines. Shared uplines get both changes and end where they started. Must run inside the
-    transaction that changes the parent.
+    its uplines, in one statement per period. Shared uplines are left as they are. Must run
+    inside the transaction that changes the parent, which holds the network lock exclusively.
     """
     if tree == "enrollment":
         parent_column, columns = "sponsor_id", ("group_pv", "group_cv")
@@ -206,11 +206,10 @@ def shift_subtree_volumes(
     sql = _chain_shift_sql(
         Distributor._meta.db_table, PeriodVolume._meta.db_table, parent_column, columns
     )
-    rows = PeriodVolume.objects.filter(period_id__in=period_ids, distributor_id=member_id)
-    for period_id, group_pv, group_cv in rows.values_list("period_id", *columns):
-        if not group_pv and not group_cv:
-            continue
-        with connection.cursor() as cursor:
-            for start, sign in ((old_parent_id, -1), (new_parent_id, 1)):
-                if start is not None:
-                    cursor.execute(sql, [start, period_id, sign * group_pv, sign * group_cv])
+    rows = PeriodVolume.objects.filter(period_id__in=period_ids, distributor_id=member_id).order_by(
+        "period_id"
+    )
+    with connection.cursor() as cursor:
+        for period_id, group_pv, group_cv in rows.values_list("period_id", *columns):
+            if group_pv or group_cv:
+                cursor.execute(sql, [old_parent_id, new_parent_id, period_id, group_pv, group_cv])
