@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "downline.periods",
     "downline.genealogy",
     "downline.orders",
+    "downline.exchange",
+    "downline.demo",
 ]
 
 MIDDLEWARE = [
