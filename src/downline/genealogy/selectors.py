@@ -27,11 +27,11 @@ from .tree_sql import (
     downline_cte,
     event_parent_column,
     parent_column,
-    upline_cte,
 )
 
 MAX_PAGE_SIZE = 500
 MAX_DOWNLINE_DEPTH = 20
+MAX_UPLINE_LEVELS = 1_000_000
 
 
 # --------------------------------------------------------------------------- live reads
@@ -121,18 +121,44 @@ LIMIT %s OFFSET %s""",
     )
 
 
-def upline_path(member: Distributor, tree: str = ENROLLMENT) -> list[Distributor]:
-    """``member`` first, then each ancestor up to the root; each row has ``level`` (0, 1, ...).
+class UplineMember(NamedTuple):
+    """One member of an upline path, ``level`` steps above the starting member."""
 
-    One query, one indexed row per level.
+    id: int
+    member_id: str
+    name: str
+    kind: str
+    status: str
+    level: int
+
+
+def upline_path(
+    member: Distributor, tree: str = ENROLLMENT, *, max_levels: int | None = None
+) -> list[UplineMember]:
+    """``member`` first (level 0), then each ancestor up to the root, or up to ``max_levels``.
+
+    One query. Each step up reads one row by primary key and carries the columns shown along,
+    so a path a thousand levels deep costs a thousand index lookups and nothing more: no second
+    pass to fetch the rows and no model objects.
     """
-    return list(
-        Distributor.objects.raw(
-            f"""WITH RECURSIVE {upline_cte(tree)}
-SELECT d.*, u.lvl AS level FROM upline u JOIN {TABLE} d ON d.id = u.id ORDER BY u.lvl""",
-            [member.pk],
+    column = parent_column(tree)
+    limit = MAX_UPLINE_LEVELS if max_levels is None else max_levels
+    if limit < 0:
+        raise ValueError(f"max_levels must be 0 or more, not {limit}")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""WITH RECURSIVE upline(id, parent, member_id, name, kind, status, lvl) AS (
+    SELECT d.id, d.{column}, d.member_id, d.name, d.kind, d.status, 0
+    FROM {TABLE} d WHERE d.id = %s
+    UNION ALL
+    SELECT d.id, d.{column}, d.member_id, d.name, d.kind, d.status, u.lvl + 1
+    FROM {TABLE} d JOIN upline u ON d.id = u.parent
+    WHERE u.lvl < %s
+)
+SELECT id, member_id, name, kind, status, lvl FROM upline ORDER BY lvl""",
+            [member.pk, limit],
         )
-    )
+        return [UplineMember(*row) for row in cursor.fetchall()]
 
 
 @dataclass(frozen=True)
