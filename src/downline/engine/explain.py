@@ -1,0 +1,382 @@
+"""Explanations: for any distributor, the trace of docs/plan-language.md "Outputs".
+
+Everything comes from the arrays the period was computed with (``PeriodResult`` and its
+``details``): volumes, activity, every rank's conditions with required and actual values and
+pass/fail, what is missing for the next rank and for activity, what the level walks did not
+pay (skipped by compression, failed the earner rule, deeper than the rank pays), and the lines
+earned per bonus. Sentences are translatable, with named placeholders.
+
+:func:`explain` gives one distributor's trace; :class:`Explainer` prepares the shared
+per-distributor sums once, so writing a trace for everyone costs one pass over the lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from fractions import Fraction
+
+import numpy as np
+
+from downline.i18n import gettext as _
+from downline.i18n import ngettext
+from downline.money import format_decimal
+
+from .inputs import PeriodInputs, PeriodResult
+from .plan import Plan
+from .plan.model import BinaryBonus, MatchingBonus
+from .ranks import leg_cap
+from .rounding import count_by, sum_by
+
+STATUS_WORDS = {1: "suspended", 2: "terminated"}
+
+
+def volume_text(hundredths: int) -> str:
+    """``140000`` → ``"1,400"``, ``140050`` → ``"1,400.50"`` (for sentences)."""
+    whole, cents = divmod(abs(int(hundredths)), 100)
+    sign = "-" if hundredths < 0 else ""
+    return f"{sign}{whole:,}" if cents == 0 else f"{sign}{whole:,}.{cents:02d}"
+
+
+def volume_value(hundredths: int) -> str:
+    """Volumes in the trace's fields: two decimals, no grouping (``"1400.00"``)."""
+    return format_decimal(int(hundredths), 2)
+
+
+class Explainer:
+    """Builds traces for the distributors of one computed period."""
+
+    def __init__(self, plan: Plan, inputs: PeriodInputs, result: PeriodResult) -> None:
+        if result.details is None:
+            raise ValueError("the result has no details; compute it with downline.engine")
+        self.plan, self.inputs, self.result = plan, inputs, result
+        self.details = result.details
+        self.n = inputs.n
+        self.minor = plan.minor_digits
+        self.currency = plan.currency_code
+        self.rank_names = [rank.name for rank in plan.ranks]
+        lines = result.lines
+        count = len(plan.bonuses)
+        # per distributor and bonus: number of lines, amount and amount before caps
+        key = lines.recipient.astype(np.int64) * count + lines.bonus.astype(np.int64)
+        size = self.n * count
+        self.line_count = count_by(key, size).reshape(self.n, count) if size else None
+        self.line_amount = sum_by(key, lines.amount, size).reshape(self.n, count) if size else None
+        self.line_before = (
+            sum_by(key, lines.amount_before_cap, size).reshape(self.n, count) if size else None
+        )
+        self.conditions_by_rank: dict[int, list] = {}
+        for condition in self.details.conditions:
+            self.conditions_by_rank.setdefault(condition.rank, []).append(condition)
+        self.group_tree = self.details.trees.get(plan.volumes.group_tree)
+
+    # -- formatting --------------------------------------------------------------------------
+
+    def money(self, minor: int) -> str:
+        return format_decimal(int(minor), self.minor)
+
+    def money_words(self, minor: int) -> str:
+        return f"{self.money(minor)} {self.currency}"
+
+    def bonus_title(self, b: int) -> str:
+        bonus = self.plan.bonuses[b]
+        return bonus.title or bonus.name
+
+    # -- one distributor ---------------------------------------------------------------------
+
+    def explain(self, d: int) -> dict:
+        result, details = self.result, self.details
+        trace: dict = {"id": self.inputs.ids[d]}
+        trace["volumes"] = {
+            "pv": volume_value(result.pv[d]),
+            "own_pv": volume_value(details.own_pv[d]),
+            "customer_pv": volume_value(details.customer_pv[d]),
+            "cv": volume_value(result.cv[d]),
+            "gv": volume_value(result.gv[d]),
+        }
+        if result.qualifying_volume[d] >= 0:
+            trace["volumes"]["qualifying_volume"] = volume_value(result.qualifying_volume[d])
+        trace["present"] = bool(details.present[d])
+        trace["eligible"] = bool(details.eligible[d])
+        trace["active"] = bool(result.active[d])
+        trace["activity"] = self.activity(d)
+        trace["rank"] = {
+            "qualified": self.rank_names[int(result.qualified_rank[d])],
+            "paid_as": self.rank_names[int(result.paid_as_rank[d])],
+            "highest": self.rank_names[int(result.highest_rank[d])],
+            "grace_used": int(result.state.grace_used[d]),
+        }
+        trace["ranks"] = self.ranks(d)
+        trace["next_rank"] = self.next_rank(d)
+        trace["messages"] = self.messages(d)
+        trace["earned"] = self.earned(d)
+        trace["total"] = self.money(result.earned[d])
+        return trace
+
+    def activity(self, d: int) -> dict:
+        rule = self.plan.activity
+        checks = []
+        if rule is not None:
+            for name, required, actual in (
+                ("pv", rule.pv_at_least, int(self.result.pv[d])),
+                ("cv", rule.cv_at_least, int(self.result.cv[d])),
+            ):
+                if required is not None:
+                    checks.append((name, required, actual))
+        return {
+            "conditions": [
+                {
+                    "name": name,
+                    "required": volume_value(required),
+                    "actual": volume_value(actual),
+                    "pass": actual >= required,
+                }
+                for name, required, actual in checks
+            ],
+            "missing": [
+                _("%(name)s %(actual)s of %(required)s")
+                % {
+                    "name": name.upper(),
+                    "actual": volume_text(actual),
+                    "required": volume_text(required),
+                }
+                for name, required, actual in checks
+                if actual < required
+            ],
+        }
+
+    def ranks(self, d: int) -> list[dict]:
+        out = []
+        qualified = int(self.result.qualified_rank[d])
+        for r, rank in enumerate(self.plan.ranks):
+            if r == 0:
+                continue
+            conditions = [
+                {
+                    "name": c.name,
+                    "required": self._condition_value(c.name, c.required),
+                    "actual": self._condition_value(c.name, int(c.actual[d])),
+                    "pass": bool(c.holds[d]),
+                }
+                for c in self.conditions_by_rank.get(r, [])
+            ]
+            out.append(
+                {
+                    "name": rank.name,
+                    "holds": bool(self.details.eligible[d]) and all(c["pass"] for c in conditions),
+                    "qualified": r == qualified,
+                    "conditions": conditions,
+                }
+            )
+        return out
+
+    @staticmethod
+    def _condition_value(name: str, value: int):
+        if name in ("pv", "gv", "qualifying_volume"):
+            return volume_value(value)
+        if name == "active":
+            return bool(value)
+        return int(value)
+
+    def next_rank(self, d: int) -> dict | None:
+        """What is missing for the lowest rank above the paid-as rank."""
+        paid = int(self.result.paid_as_rank[d])
+        if paid + 1 >= len(self.plan.ranks):
+            return None
+        r = paid + 1
+        name = self.rank_names[r]
+        missing = []
+        if not self.details.eligible[d]:
+            missing.append(self._ineligible(d))
+        for condition in self.conditions_by_rank.get(r, []):
+            if condition.holds[d]:
+                continue
+            missing.extend(self._missing(d, r, condition))
+        return {"name": name, "missing": missing}
+
+    def _ineligible(self, d: int) -> str:
+        status = int(self.inputs.status[d])
+        if not self.details.present[d]:
+            return _("you join after this period, so you hold no rank and earn nothing yet")
+        return _("your account is %(status)s, so you hold no rank and earn nothing") % {
+            "status": STATUS_WORDS.get(status, "inactive")
+        }
+
+    def _missing(self, d: int, r: int, condition) -> list[str]:
+        rank = self.rank_names[r]
+        actual, required = int(condition.actual[d]), condition.required
+        if condition.name == "active":
+            return [_("you must be active to be %(rank)s") % {"rank": rank}]
+        if condition.name in ("pv", "gv"):
+            return [
+                _("%(name)s %(actual)s of the %(required)s needed for %(rank)s")
+                % {
+                    "name": condition.name.upper(),
+                    "actual": volume_text(actual),
+                    "required": volume_text(required),
+                    "rank": rank,
+                }
+            ]
+        if condition.name == "qualifying_volume":
+            return self._qualifying_volume(d, r, actual, required)
+        if condition.name == "legs":
+            legs = self.plan.ranks[r].legs
+            return [
+                _(
+                    "%(actual)d of the %(required)d legs holding %(leg_rank)s or higher needed for %(rank)s"
+                )
+                % {"actual": actual, "required": required, "leg_rank": legs.rank, "rank": rank}
+            ]
+        if condition.name == "personally_enrolled":
+            text = _(
+                "%(actual)d of the %(required)d personally enrolled distributors needed for %(rank)s"
+            )
+        elif condition.name == "personally_enrolled_active":
+            text = _(
+                "%(actual)d of the %(required)d active personally enrolled distributors needed for %(rank)s"
+            )
+        else:
+            text = _("%(actual)d of the %(required)d buying retail customers needed for %(rank)s")
+        return [text % {"actual": actual, "required": required, "rank": rank}]
+
+    def _qualifying_volume(self, d: int, r: int, actual: int, required: int) -> list[str]:
+        """The counted volume and what each leg gives towards it."""
+        rule = self.plan.ranks[r].qualifying_volume
+        rank = self.rank_names[r]
+        cap = leg_cap(rule)
+        sentences = [
+            _("counted volume %(actual)s of the %(required)s needed for %(rank)s")
+            % {"actual": volume_text(actual), "required": volume_text(required), "rank": rank}
+        ]
+        pv = int(self.result.pv[d])
+        own = min(Fraction(pv), cap) if rule.own_pv == "capped" else Fraction(pv)
+        sentences.append(
+            _("your own PV gives %(gives)s of the %(required)s counted volume needed for %(rank)s")
+            % {"gives": volume_text(int(own)), "required": volume_text(required), "rank": rank}
+        )
+        if self.group_tree is None:
+            return sentences
+        for number, child in enumerate(self.group_tree.children_of(d).tolist(), start=1):
+            gv = int(self.result.gv[child])
+            gives = min(Fraction(gv), cap)
+            values = {
+                "leg": number,
+                "id": self.inputs.ids[child],
+                "gives": volume_text(int(gives)),
+                "required": volume_text(required),
+                "rank": rank,
+                "volume": volume_text(gv),
+                "cap": volume_text(int(cap)),
+            }
+            if gv > cap:
+                text = _(
+                    "leg %(leg)d (%(id)s) gives %(gives)s of the %(required)s counted volume needed for %(rank)s: its %(volume)s counts at most %(cap)s"
+                )
+            else:
+                text = _(
+                    "leg %(leg)d (%(id)s) gives %(gives)s of the %(required)s counted volume needed for %(rank)s"
+                )
+            sentences.append(text % values)
+        return sentences
+
+    def messages(self, d: int) -> list[str]:
+        """What the period did not pay this distributor, and why, in words."""
+        details = self.details
+        out: list[str] = []
+        if not details.eligible[d]:
+            out.append(self._ineligible(d))
+        reason = None
+        if details.eligible[d] and not self.result.active[d]:
+            missing = self.activity(d)["missing"]
+            reason = (
+                _("%(missing)s: not active") % {"missing": ", ".join(missing)}
+                if missing
+                else _("not active")
+            )
+        for b, bonus in enumerate(self.plan.bonuses):
+            walk = details.walks.get(bonus.name)
+            if walk is not None:
+                counts = walk.counts
+                missed = int(counts.missed[d])
+                if missed:
+                    values = {"count": missed, "bonus": self.bonus_title(b)}
+                    if walk.compression:
+                        sentence = ngettext(
+                            "so %(count)d %(bonus)s line went past you",
+                            "so %(count)d %(bonus)s lines went past you",
+                            missed,
+                        )
+                    else:
+                        sentence = ngettext(
+                            "so %(count)d %(bonus)s line was not paid to you",
+                            "so %(count)d %(bonus)s lines were not paid to you",
+                            missed,
+                        )
+                    sentence %= values
+                    out.append(f"{reason}, {sentence}" if reason else sentence)
+                beyond = int(counts.beyond_depth[d])
+                if beyond:
+                    out.append(
+                        ngettext(
+                            "your paid-as rank %(rank)s is paid %(bonus)s to depth %(depth)d, so %(count)d line from deeper levels was not paid to you",
+                            "your paid-as rank %(rank)s is paid %(bonus)s to depth %(depth)d, so %(count)d lines from deeper levels were not paid to you",
+                            beyond,
+                        )
+                        % {
+                            "rank": self.rank_names[int(self.result.paid_as_rank[d])],
+                            "depth": int(walk.max_level[d]),
+                            "bonus": self.bonus_title(b),
+                            "count": beyond,
+                        }
+                    )
+            if isinstance(bonus, MatchingBonus) and bonus.name in details.missed:
+                missed = int(details.missed[bonus.name][d])
+                if missed:
+                    sentence = ngettext(
+                        "so %(count)d %(bonus)s line was not paid to you",
+                        "so %(count)d %(bonus)s lines were not paid to you",
+                        missed,
+                    ) % {"count": missed, "bonus": self.bonus_title(b)}
+                    out.append(f"{reason}, {sentence}" if reason else sentence)
+            if isinstance(bonus, BinaryBonus) and bonus.name in details.binary_legs:
+                left, right = details.binary_legs[bonus.name]
+                earns = self.result.active[d] if bonus.earner == "active" else details.eligible[d]
+                if not earns and (left[d] or right[d]):
+                    values = {
+                        "bonus": self.bonus_title(b),
+                        "left": volume_text(left[d]),
+                        "right": volume_text(right[d]),
+                    }
+                    if bonus.flush_inactive:
+                        sentence = _(
+                            "so %(bonus)s paid nothing and both legs were flushed (left %(left)s, right %(right)s)"
+                        )
+                    else:
+                        sentence = _(
+                            "so %(bonus)s paid nothing; the legs carry forward (left %(left)s, right %(right)s)"
+                        )
+                    sentence %= values
+                    out.append(f"{reason}, {sentence}" if reason else sentence)
+        return out
+
+    def earned(self, d: int) -> dict:
+        out = {}
+        if self.line_count is None:
+            return out
+        for b, bonus in enumerate(self.plan.bonuses):
+            lines = int(self.line_count[d, b])
+            if lines:
+                out[bonus.name] = {
+                    "lines": lines,
+                    "amount": self.money(self.line_amount[d, b]),
+                    "amount_before_cap": self.money(self.line_before[d, b]),
+                }
+        return out
+
+    def all(self) -> Iterator[dict]:
+        for d in range(self.n):
+            yield self.explain(d)
+
+
+def explain(plan: Plan, inputs: PeriodInputs, result: PeriodResult, row: int) -> dict:
+    """The trace of the distributor in row ``row``."""
+    return Explainer(plan, inputs, result).explain(row)
