@@ -87,7 +87,11 @@ def shake(db) -> Product:
 @pytest.fixture
 def kit(db) -> Product:
     return do_create_product(
-        "KIT-1", {"en": "Starter kit"}, ProductKind.STARTER_KIT, pv=5000, cv=2500,
+        "KIT-1",
+        {"en": "Starter kit"},
+        ProductKind.STARTER_KIT,
+        pv=5000,
+        cv=2500,
         prices={"EUR": 9900},
     )
 

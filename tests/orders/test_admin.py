@@ -18,8 +18,9 @@ from .conftest import at
 def orders(tree, shake, kit):
     order = do_place_order(tree["C"], [(shake, 2), (kit, 1)], "EUR", paid_at=at(2025, 5, 5))
     do_place_order(tree["K"], [(shake, 1)], "PLN", paid_at=at(2025, 5, 6))
-    do_return_order(order, {order.lines.get(sku="KIT-1"): 1}, refunded_at=at(2025, 5, 7),
-                    reason="Damaged")
+    do_return_order(
+        order, {order.lines.get(sku="KIT-1"): 1}, refunded_at=at(2025, 5, 7), reason="Damaged"
+    )
     do_create_autoship(tree["C"], 15, [(shake, 1)], "EUR", starts_on=date(2025, 5, 1))
     enqueue_due_jobs(at(2025, 5, 1, 10, 0))
     return order
@@ -85,18 +86,30 @@ def test_a_product_added_in_the_admin_is_created_by_the_action(admin_client, adm
     response = admin_client.post(
         reverse("admin:orders_product_add"),
         {
-            "sku": "TEA-1", "kind": "product", "active": "on",
-            "name_en": "Green tea", "name_ru": "", "name_pl": "", "name_de": "Grüner Tee",
-            "pv_points": "12,5", "cv_points": "10",
-            "prices-TOTAL_FORMS": "1", "prices-INITIAL_FORMS": "0",
-            "prices-MIN_NUM_FORMS": "0", "prices-MAX_NUM_FORMS": "1000",
-            "prices-0-currency": "eur", "prices-0-price": "19.90",
+            "sku": "TEA-1",
+            "kind": "product",
+            "active": "on",
+            "name_en": "Green tea",
+            "name_ru": "",
+            "name_pl": "",
+            "name_de": "Grüner Tee",
+            "pv_points": "12,5",
+            "cv_points": "10",
+            "prices-TOTAL_FORMS": "1",
+            "prices-INITIAL_FORMS": "0",
+            "prices-MIN_NUM_FORMS": "0",
+            "prices-MAX_NUM_FORMS": "1000",
+            "prices-0-currency": "eur",
+            "prices-0-price": "19.90",
         },
     )
     assert response.status_code == 302, response.context and response.context["errors"]
     product = Product.objects.get(sku="TEA-1")
     assert (product.pv, product.cv, product.name_de, product.updated_by) == (
-        1250, 1000, "Grüner Tee", admin_user,
+        1250,
+        1000,
+        "Grüner Tee",
+        admin_user,
     )
     assert list(product.prices.values_list("currency", "amount")) == [("EUR", 1990)]
 
@@ -105,11 +118,18 @@ def test_a_price_with_too_many_decimals_is_shown_as_a_form_error(admin_client):
     response = admin_client.post(
         reverse("admin:orders_product_add"),
         {
-            "sku": "TEA-2", "kind": "product", "active": "on", "name_en": "Tea",
-            "pv_points": "1", "cv_points": "1",
-            "prices-TOTAL_FORMS": "1", "prices-INITIAL_FORMS": "0",
-            "prices-MIN_NUM_FORMS": "0", "prices-MAX_NUM_FORMS": "1000",
-            "prices-0-currency": "JPY", "prices-0-price": "10.5",
+            "sku": "TEA-2",
+            "kind": "product",
+            "active": "on",
+            "name_en": "Tea",
+            "pv_points": "1",
+            "cv_points": "1",
+            "prices-TOTAL_FORMS": "1",
+            "prices-INITIAL_FORMS": "0",
+            "prices-MIN_NUM_FORMS": "0",
+            "prices-MAX_NUM_FORMS": "1000",
+            "prices-0-currency": "JPY",
+            "prices-0-price": "10.5",
         },
     )
     assert response.status_code == 200
@@ -121,16 +141,23 @@ def test_an_autoship_added_in_the_admin_is_created_by_the_action(admin_client, t
     response = admin_client.post(
         reverse("admin:orders_autoship_add"),
         {
-            "distributor": tree["C"].pk, "day_of_month": "7", "currency": "eur",
-            "items-TOTAL_FORMS": "1", "items-INITIAL_FORMS": "0",
-            "items-MIN_NUM_FORMS": "1", "items-MAX_NUM_FORMS": "1000",
-            "items-0-product": shake.pk, "items-0-quantity": "2",
+            "distributor": tree["C"].pk,
+            "day_of_month": "7",
+            "currency": "eur",
+            "items-TOTAL_FORMS": "1",
+            "items-INITIAL_FORMS": "0",
+            "items-MIN_NUM_FORMS": "1",
+            "items-MAX_NUM_FORMS": "1000",
+            "items-0-product": shake.pk,
+            "items-0-quantity": "2",
         },
     )
     assert response.status_code == 302
     autoship = Autoship.objects.get()
     assert (autoship.distributor, autoship.day_of_month, autoship.currency) == (
-        tree["C"], 7, "EUR",
+        tree["C"],
+        7,
+        "EUR",
     )
     assert [(i.product, i.quantity) for i in autoship.items.all()] == [(shake, 2)]
 
@@ -139,10 +166,15 @@ def test_an_autoship_the_action_refuses_is_reported_not_crashed(admin_client, tr
     response = admin_client.post(
         reverse("admin:orders_autoship_add"),
         {
-            "distributor": tree["C"].pk, "day_of_month": "7", "currency": "USD",
-            "items-TOTAL_FORMS": "1", "items-INITIAL_FORMS": "0",
-            "items-MIN_NUM_FORMS": "1", "items-MAX_NUM_FORMS": "1000",
-            "items-0-product": shake.pk, "items-0-quantity": "2",
+            "distributor": tree["C"].pk,
+            "day_of_month": "7",
+            "currency": "USD",
+            "items-TOTAL_FORMS": "1",
+            "items-INITIAL_FORMS": "0",
+            "items-MIN_NUM_FORMS": "1",
+            "items-MAX_NUM_FORMS": "1000",
+            "items-0-product": shake.pk,
+            "items-0-quantity": "2",
         },
         follow=True,
     )
@@ -167,16 +199,31 @@ def test_prices_changed_in_the_admin_go_through_the_price_actions(admin_client, 
     response = admin_client.post(
         reverse("admin:orders_product_change", args=[shake.pk]),
         {
-            "sku": "SHAKE-1", "kind": "product", "active": "on",
-            "name_en": "Protein shake", "name_ru": "", "name_pl": "", "name_de": "",
-            "pv_points": "13", "cv_points": "10.00",
-            "prices-TOTAL_FORMS": "3", "prices-INITIAL_FORMS": "2",
-            "prices-MIN_NUM_FORMS": "0", "prices-MAX_NUM_FORMS": "1000",
-            "prices-0-id": eur.pk, "prices-0-product": shake.pk,
-            "prices-0-currency": "EUR", "prices-0-price": "54.90",
-            "prices-1-id": pln.pk, "prices-1-product": shake.pk,
-            "prices-1-currency": "PLN", "prices-1-price": "199.00", "prices-1-DELETE": "on",
-            "prices-2-product": shake.pk, "prices-2-currency": "USD", "prices-2-price": "59",
+            "sku": "SHAKE-1",
+            "kind": "product",
+            "active": "on",
+            "name_en": "Protein shake",
+            "name_ru": "",
+            "name_pl": "",
+            "name_de": "",
+            "pv_points": "13",
+            "cv_points": "10.00",
+            "prices-TOTAL_FORMS": "3",
+            "prices-INITIAL_FORMS": "2",
+            "prices-MIN_NUM_FORMS": "0",
+            "prices-MAX_NUM_FORMS": "1000",
+            "prices-0-id": eur.pk,
+            "prices-0-product": shake.pk,
+            "prices-0-currency": "EUR",
+            "prices-0-price": "54.90",
+            "prices-1-id": pln.pk,
+            "prices-1-product": shake.pk,
+            "prices-1-currency": "PLN",
+            "prices-1-price": "199.00",
+            "prices-1-DELETE": "on",
+            "prices-2-product": shake.pk,
+            "prices-2-currency": "USD",
+            "prices-2-price": "59",
         },
     )
     assert response.status_code == 302, response.context and response.context["errors"]

@@ -53,7 +53,10 @@ def test_the_task_places_one_order_per_due_autoship_even_when_run_twice(tree, au
     assert autoship.last_run_on == date(2026, 10, 15)
     run = AutoshipRun.objects.get(autoship=autoship)
     assert (run.due_on, run.outcome, run.order, run.attempts) == (
-        date(2026, 10, 15), AutoshipRun.Outcome.ORDERED, order, 1,
+        date(2026, 10, 15),
+        AutoshipRun.Outcome.ORDERED,
+        order,
+        1,
     )
 
 
@@ -125,7 +128,9 @@ def test_a_customer_autoship_is_credited_to_the_sponsor(tree, shake):
     run_due_autoships.call("2026-10-01")
     order = Order.objects.get()
     assert (order.buyer, order.distributor, order.is_customer_order) == (
-        tree["K"], tree["D"], True,
+        tree["K"],
+        tree["D"],
+        True,
     )
 
 

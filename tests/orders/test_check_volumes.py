@@ -19,8 +19,9 @@ def period(tree, shake, kit):
     kept = do_place_order(tree["K"], [(shake, 1), (kit, 1)], "EUR", paid_at=at(2025, 3, 4))
     cancelled = do_place_order(tree["B"], [(kit, 2)], "EUR", paid_at=at(2025, 3, 5))
     do_cancel_order(cancelled, reason="Duplicate")
-    do_return_order(kept, {kept.lines.get(sku="KIT-1"): 1}, refunded_at=at(2025, 3, 9),
-                    reason="Unopened")
+    do_return_order(
+        kept, {kept.lines.get(sku="KIT-1"): 1}, refunded_at=at(2025, 3, 9), reason="Unopened"
+    )
     return kept.period
 
 

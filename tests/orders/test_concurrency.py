@@ -44,8 +44,9 @@ def deep_network(network: Network) -> list[Distributor]:
         above = parent
         for level in range(CHAIN_DEPTH):
             member_id = f"L{chain}-{level}"
-            network.add(member_id, sponsor=above, placed_under=above,
-                        position=position if level == 0 else 1)
+            network.add(
+                member_id, sponsor=above, placed_under=above, position=position if level == 0 else 1
+            )
             buyers.append(network[member_id])
             above = member_id
         buyers.append(network.add(f"K{chain}", sponsor=above, kind=Distributor.Kind.CUSTOMER))
@@ -107,7 +108,9 @@ def test_concurrent_orders_on_overlapping_chains_lose_no_update(network):
     live = {row.distributor_id: row for row in PeriodVolume.objects.filter(period=period)}
     for member, row in live.items():
         assert (row.pv, row.group_pv, row.placement_group_cv) == (
-            expected[member].pv, expected[member].group_pv, expected[member].placement_group_cv,
+            expected[member].pv,
+            expected[member].group_pv,
+            expected[member].placement_group_cv,
         )
     assert compare_period_volumes(period) == []
 
@@ -126,8 +129,12 @@ def test_a_close_waits_for_orders_in_flight_and_refuses_later_ones(network):
             return
         for n in range(ORDERS_PER_THREAD):
             try:
-                do_place_order(buyers[(index * 7 + n) % len(buyers)], [(product, 1)], "EUR",
-                               paid_at=at(2025, 1, 20))
+                do_place_order(
+                    buyers[(index * 7 + n) % len(buyers)],
+                    [(product, 1)],
+                    "EUR",
+                    paid_at=at(2025, 1, 20),
+                )
             except OrderError as error:
                 refused.append(error.message)
 

@@ -41,8 +41,12 @@ def test_an_order_credits_the_buyer_and_every_upline_of_both_trees(tree, shake):
     assert order.distributor == tree["C"]
     assert not order.is_customer_order
     assert volumes(tree["C"]) == VolumeRow(
-        pv=2500, cv=2000, group_pv=2500, group_cv=2000,
-        placement_group_pv=2500, placement_group_cv=2000,
+        pv=2500,
+        cv=2000,
+        group_pv=2500,
+        group_cv=2000,
+        placement_group_pv=2500,
+        placement_group_cv=2000,
     )
     # enrollment uplines of C: A, R; placement uplines: B, A, R
     assert volumes(tree["A"]) == VolumeRow(
@@ -63,8 +67,14 @@ def test_a_customer_order_is_customer_volume_of_the_sponsor(tree, shake):
     assert order.distributor == tree["D"]
     assert order.is_customer_order
     assert volumes(tree["D"]) == VolumeRow(
-        pv=1250, cv=1000, customer_pv=1250, customer_cv=1000,
-        group_pv=1250, group_cv=1000, placement_group_pv=1250, placement_group_cv=1000,
+        pv=1250,
+        cv=1000,
+        customer_pv=1250,
+        customer_cv=1000,
+        group_pv=1250,
+        group_cv=1000,
+        placement_group_pv=1250,
+        placement_group_cv=1000,
     )
     assert volumes(tree["K"]) == VolumeRow()
     for upline in ("C", "A", "R"):
@@ -97,8 +107,14 @@ def test_many_orders_add_up_exactly_and_match_a_recomputation(tree, shake, kit):
     ]
     live = {
         row.distributor_id: VolumeRow(
-            row.pv, row.cv, row.customer_pv, row.customer_cv, row.group_pv, row.group_cv,
-            row.placement_group_pv, row.placement_group_cv,
+            row.pv,
+            row.cv,
+            row.customer_pv,
+            row.customer_cv,
+            row.group_pv,
+            row.group_cv,
+            row.placement_group_pv,
+            row.placement_group_cv,
         )
         for row in PeriodVolume.objects.filter(period=period)
     }
@@ -113,7 +129,11 @@ def test_lines_copy_price_and_volumes_so_catalogue_changes_leave_past_orders_alo
 
     line = OrderLine.objects.get(order=first)
     assert (line.sku, line.description, line.unit_price, line.unit_pv, line.unit_cv) == (
-        "SHAKE-1", "Protein shake", 4990, 1250, 1000,
+        "SHAKE-1",
+        "Protein shake",
+        4990,
+        1250,
+        1000,
     )
     first.refresh_from_db()
     assert (first.amount, first.pv) == (9980, 2500)
@@ -133,8 +153,9 @@ def test_lines_copy_price_and_volumes_so_catalogue_changes_leave_past_orders_alo
 )
 def test_the_order_kind_follows_the_kinds_of_its_lines(tree, kinds, expected):
     products = [
-        do_create_product(f"SKU-{i}", {"en": f"Item {i}"}, kind, pv=100, cv=100,
-                          prices={"EUR": 100})
+        do_create_product(
+            f"SKU-{i}", {"en": f"Item {i}"}, kind, pv=100, cv=100, prices={"EUR": 100}
+        )
         for i, kind in enumerate(kinds)
     ]
     order = do_place_order(tree["A"], [(p, 1) for p in products], "EUR", paid_at=JUNE)

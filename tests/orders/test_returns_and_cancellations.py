@@ -71,7 +71,8 @@ def test_returning_what_is_left_returns_the_order_in_full(tree, order):
 
     assert rest.number == f"{order.number}-R2"
     assert {(line.sku, line.quantity) for line in rest.lines.all()} == {
-        ("SHAKE-1", 2), ("KIT-1", 1),
+        ("SHAKE-1", 2),
+        ("KIT-1", 1),
     }
     order.refresh_from_db()
     assert order.status == Order.Status.RETURNED
@@ -105,13 +106,9 @@ def test_a_line_of_another_order_is_refused(tree, order, shake):
         do_return_order(order, {other_line: 1}, refunded_at=LATER_IN_JUNE, reason="Mixed up")
 
 
-def test_a_return_after_the_period_closed_is_taken_off_the_period_it_is_processed_in(
-    tree, order
-):
+def test_a_return_after_the_period_closed_is_taken_off_the_period_it_is_processed_in(tree, order):
     june = Period.objects.get(code="2025-06")
-    june_before = {
-        member: volumes(tree[member]) for member in ("R", "A", "B", "C", "D")
-    }
+    june_before = {member: volumes(tree[member]) for member in ("R", "A", "B", "C", "D")}
     do_close_period(june)
 
     refund = do_return_order(order, None, refunded_at=JULY, reason="Guarantee")
@@ -119,8 +116,12 @@ def test_a_return_after_the_period_closed_is_taken_off_the_period_it_is_processe
     assert refund.period.code == "2025-07"
     assert {member: volumes(tree[member]) for member in june_before} == june_before
     assert volumes(tree["C"], "2025-07") == VolumeRow(
-        pv=-8750, cv=-5500, group_pv=-8750, group_cv=-5500,
-        placement_group_pv=-8750, placement_group_cv=-5500,
+        pv=-8750,
+        cv=-5500,
+        group_pv=-8750,
+        group_cv=-5500,
+        placement_group_pv=-8750,
+        placement_group_cv=-5500,
     )
     assert volumes(tree["R"], "2025-07").group_pv == -8750
     assert compare_period_volumes(refund.period) == []

@@ -27,8 +27,9 @@ MOVES = 30
 ORDERS_PER_THREAD = 40
 
 
-def move(member: Distributor, *, period_ids: list[int], sponsor=None, placed_under=None,
-         position=None) -> None:
+def move(
+    member: Distributor, *, period_ids: list[int], sponsor=None, placed_under=None, position=None
+) -> None:
     """Change one parent of ``member`` and shift the volumes, as a move action does: network
     lock, then the periods, then the rows."""
     with transaction.atomic():
@@ -39,15 +40,25 @@ def move(member: Distributor, *, period_ids: list[int], sponsor=None, placed_und
         if sponsor is not None:
             old = member.sponsor_id
             Distributor.objects.filter(pk=member.pk).update(sponsor=sponsor)
-            shift_subtree_volumes(period_ids=period_ids, member_id=member.pk, tree="enrollment",
-                                  old_parent_id=old, new_parent_id=sponsor.pk)
+            shift_subtree_volumes(
+                period_ids=period_ids,
+                member_id=member.pk,
+                tree="enrollment",
+                old_parent_id=old,
+                new_parent_id=sponsor.pk,
+            )
         if placed_under is not None:
             old = member.placement_parent_id
             Distributor.objects.filter(pk=member.pk).update(
                 placement_parent=placed_under, placement_position=position
             )
-            shift_subtree_volumes(period_ids=period_ids, member_id=member.pk, tree="placement",
-                                  old_parent_id=old, new_parent_id=placed_under.pk)
+            shift_subtree_volumes(
+                period_ids=period_ids,
+                member_id=member.pk,
+                tree="placement",
+                old_parent_id=old,
+                new_parent_id=placed_under.pk,
+            )
 
 
 def test_moved_subtrees_take_their_volume_along_in_both_trees(tree, shake, kit):

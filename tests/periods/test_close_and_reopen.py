@@ -30,7 +30,9 @@ def test_a_closed_period_records_who_closed_it_and_why(db, operator):
     assert closed.closed_at is not None
     [event] = PeriodEvent.objects.filter(period=march)
     assert (event.kind, event.actor, event.reason) == (
-        PeriodEvent.Kind.CLOSED, operator, "Month end",
+        PeriodEvent.Kind.CLOSED,
+        operator,
+        "Month end",
     )
     with pytest.raises(PeriodError, match="Period 2025-03 is already closed"):
         do_close_period(march)
@@ -62,10 +64,13 @@ def test_periods_reopen_in_reverse_order(db, operator):
 
     reopened = do_reopen_period(march, actor=operator, reason="Late returns")
     assert (reopened.status, reopened.closed_at, reopened.closed_by) == (
-        Period.Status.OPEN, None, None,
+        Period.Status.OPEN,
+        None,
+        None,
     )
     assert list(PeriodEvent.objects.filter(period=march).values_list("kind", flat=True)) == [
-        PeriodEvent.Kind.CLOSED, PeriodEvent.Kind.REOPENED,
+        PeriodEvent.Kind.CLOSED,
+        PeriodEvent.Kind.REOPENED,
     ]
     do_reopen_period(february)
     with pytest.raises(PeriodError, match="Period 2025-02 is open already"):

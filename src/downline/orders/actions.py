@@ -282,10 +282,7 @@ def do_place_order(
     order_lines = _priced_lines(lines, currency, buyer)
     paid_at = _aware(
         paid_at or timezone.now(),
-        _(
-            "Order of member %(member)s: the payment time must be a date and time with a "
-            "time zone."
-        )
+        _("Order of member %(member)s: the payment time must be a date and time with a time zone.")
         % {"member": buyer.member_id},
     )
     if number is not None:
@@ -362,8 +359,10 @@ def do_return_order(
         if existing is not None:
             if existing.returns_order_id != order.pk:
                 raise OrderError(
-                    _("Idempotency key %(key)s was already used for order %(other)s, which is "
-                      "not a return of order %(order)s.")
+                    _(
+                        "Idempotency key %(key)s was already used for order %(other)s, which is "
+                        "not a return of order %(order)s."
+                    )
                     % {"key": idempotency_key, "other": existing.number, "order": order.number}
                 )
             return existing
