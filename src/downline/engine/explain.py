@@ -21,13 +21,11 @@ from downline.i18n import gettext as _
 from downline.i18n import ngettext
 from downline.money import format_decimal
 
-from .inputs import PeriodInputs, PeriodResult
+from .inputs import TERMINATED, PeriodInputs, PeriodResult
 from .plan import Plan
 from .plan.model import BinaryBonus, MatchingBonus
 from .ranks import leg_cap
 from .rounding import count_by, sum_by
-
-STATUS_WORDS = {1: "suspended", 2: "terminated"}
 
 
 def volume_text(hundredths: int) -> str:
@@ -194,12 +192,11 @@ class Explainer:
         return {"name": name, "missing": missing}
 
     def _ineligible(self, d: int) -> str:
-        status = int(self.inputs.status[d])
         if not self.details.present[d]:
             return _("you join after this period, so you hold no rank and earn nothing yet")
-        return _("your account is %(status)s, so you hold no rank and earn nothing") % {
-            "status": STATUS_WORDS.get(status, "inactive")
-        }
+        if int(self.inputs.status[d]) == TERMINATED:
+            return _("your account is terminated, so you hold no rank and earn nothing")
+        return _("your account is suspended, so you hold no rank and earn nothing")
 
     def _missing(self, d: int, r: int, condition) -> list[str]:
         rank = self.rank_names[r]
