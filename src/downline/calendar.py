@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from downline.i18n import gettext as _
+
 MONTHLY = "monthly"
 WEEKLY = "weekly"
 KINDS = (MONTHLY, WEEKLY)
@@ -45,7 +47,7 @@ def bounds_for_code(code: str, time_zone: str) -> PeriodBounds:
     if match := _MONTH.match(code):
         year, month = int(match[1]), int(match[2])
         if not 1 <= month <= 12:
-            raise PeriodCodeError(f"{code!r}: month must be 01..12")
+            raise PeriodCodeError(_("%(code)r: the month must be 01 to 12") % {"code": code})
         first = date(year, month, 1)
         after = date(year + month // 12, month % 12 + 1, 1)
         kind = MONTHLY
@@ -54,11 +56,16 @@ def bounds_for_code(code: str, time_zone: str) -> PeriodBounds:
         try:
             first = date.fromisocalendar(year, week, 1)
         except ValueError as error:
-            raise PeriodCodeError(f"{code!r}: {year} has no ISO week {week}") from error
+            raise PeriodCodeError(
+                _("%(code)r: %(year)d has no ISO week %(week)d")
+                % {"code": code, "year": year, "week": week}
+            ) from error
         after = first + timedelta(days=7)
         kind = WEEKLY
     else:
-        raise PeriodCodeError(f"{code!r}: write a month as YYYY-MM or an ISO week as YYYY-Www")
+        raise PeriodCodeError(
+            _("%(code)r: write a month as YYYY-MM or an ISO week as YYYY-Www") % {"code": code}
+        )
     return PeriodBounds(
         code=code,
         kind=kind,

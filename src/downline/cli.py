@@ -80,5 +80,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"downline {command}: {error}", file=sys.stderr)
             return 2
         return 0
-    print(f"downline: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
+    from downline.i18n import gettext as _
+
+    print(_("downline: unknown command %(command)r") % {"command": command}, file=sys.stderr)
+    print(f"\n{USAGE}", file=sys.stderr)
     return 2

@@ -38,7 +38,7 @@ def test_the_recomputation_matches_the_live_volumes(tree, period):
 def test_check_volumes_reports_a_tampered_row_and_fix_repairs_it(tree, period, capsys):
     PeriodVolume.objects.filter(period=period, distributor=tree["A"]).update(group_pv=1)
 
-    with pytest.raises(CommandError, match="1 members have volumes that differ"):
+    with pytest.raises(CommandError, match="1 member has volumes that differ"):
         call_command("check_volumes", "--period", period.code)
     assert "2025-03 A group_pv: live 0.01, from orders 37.50 (differs)" in capsys.readouterr().out
 

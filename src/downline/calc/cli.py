@@ -13,7 +13,7 @@ from pathlib import Path
 
 from downline.engine.memory import tune_process_memory
 from downline.engine.plan import Plan, PlanError, load_plan
-from downline.i18n import LANGUAGES, use_language
+from downline.i18n import LANGUAGES, current_language, use_language
 from downline.i18n import gettext as _
 
 from .golden import run_cases
@@ -44,7 +44,10 @@ def calc_main(argv: list[str]) -> int:
         help="the company's time zone (default UTC), e.g. Europe/Berlin",
     )
     parser.add_argument(
-        "--language", choices=LANGUAGES, default="en", help="language of the traces"
+        "--language",
+        choices=LANGUAGES,
+        default=current_language(),
+        help="language of the traces and messages (default: DOWNLINE_LANGUAGE, else en)",
     )
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     args = parser.parse_args(argv)

@@ -28,6 +28,8 @@ from datetime import date
 
 import numpy as np
 
+from downline.i18n import gettext as _
+
 from .tables import Network, Orders, PlacementShape
 
 SHAPES = ("random", "deep", "wide")
@@ -73,11 +75,14 @@ class SynthOptions:
 
     def __post_init__(self) -> None:
         if self.shape not in SHAPES:
-            raise ValueError(f"shape must be one of {', '.join(SHAPES)}, not {self.shape!r}")
+            raise ValueError(
+                _("the shape must be one of %(shapes)s, not %(shape)r")
+                % {"shapes": ", ".join(SHAPES), "shape": self.shape}
+            )
         if self.distributors < 1:
-            raise ValueError("at least one distributor is needed")
+            raise ValueError(_("at least one distributor is needed"))
         if self.months < 1:
-            raise ValueError("at least one month is needed")
+            raise ValueError(_("at least one month is needed"))
 
 
 def _month_start(year: int, month: int) -> np.datetime64:

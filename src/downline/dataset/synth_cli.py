@@ -7,6 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+from downline.i18n import gettext as _
+
 from .csv_io import write_network, write_orders
 from .synth import SHAPES, SynthOptions, synthesize
 from .tables import PlacementShape
@@ -53,8 +55,16 @@ def synth_main(argv: list[str]) -> int:
     write_network(network, args.out / "distributors.csv", shape=shape)
     write_orders(orders, network, args.out / "orders.csv")
     print(
-        f"{len(network):,} members ({int((~network.is_customer).sum()):,} distributors), "
-        f"{len(orders):,} orders written to {args.out} in {time.perf_counter() - started:.1f} s",
+        _(
+            "%(members)s members (%(distributors)s distributors) and %(orders)s orders written to %(out)s in %(seconds).1f s"
+        )
+        % {
+            "members": f"{len(network):,}",
+            "distributors": f"{int((~network.is_customer).sum()):,}",
+            "orders": f"{len(orders):,}",
+            "out": args.out,
+            "seconds": time.perf_counter() - started,
+        },
         file=sys.stderr,
     )
     return 0
@@ -65,4 +75,6 @@ def _placement(text: str) -> PlacementShape:
         return PlacementShape("matrix", int(text.split(":", 1)[1]))
     if text in {"binary", "unilevel"}:
         return PlacementShape(text)
-    raise ValueError(f"--placement must be binary, unilevel or matrix:WIDTH, not {text!r}")
+    raise ValueError(
+        _("--placement must be binary, unilevel or matrix:WIDTH, not %(value)r") % {"value": text}
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path as FilePath
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,9 +18,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import ValidationError
 
 from downline.calendar import PeriodCodeError, bounds_for_code
+from downline.i18n import gettext as _
+from downline.i18n import ngettext
 from downline.money import is_currency_code
 
 from .model import (
+    BONUS_NAME_PATTERN,
     BinaryBonus,
     GenerationBonus,
     MatchingBonus,
@@ -98,20 +102,55 @@ def _line_of(lines: dict[Path, int], path: Path) -> int | None:
 
 
 def _message(error: dict) -> str:
+    """A plan designer's wording of one pydantic error, in the current language."""
     kind = error["type"]
-    if kind == "missing":
-        return "this field is required"
-    if kind == "extra_forbidden":
-        return "unknown field"
+    context = error.get("ctx") or {}
+    if kind == "value_error":
+        return str(context.get("error", error["msg"]))
+    simple = {
+        "missing": _("this field is required"),
+        "extra_forbidden": _("unknown field"),
+        "union_tag_not_found": _("every bonus needs a kind"),
+        "string_type": _("write text here"),
+        "int_type": _("write a whole number"),
+        "int_parsing": _("write a whole number"),
+        "int_from_float": _("write a whole number"),
+        "bool_type": _("write true or false"),
+        "bool_parsing": _("write true or false"),
+        "list_type": _("write a list"),
+        "dict_type": _("write a mapping of fields"),
+        "model_type": _("write a mapping of fields"),
+    }
+    if kind in simple:
+        return simple[kind]
     if kind == "union_tag_invalid":
-        context = error.get("ctx", {})
-        return (
-            f"unknown kind {context.get('tag')!r}; expected one of {context.get('expected_tags')}"
-        )
-    if kind == "union_tag_not_found":
-        return "every bonus needs a kind"
-    message = error["msg"]
-    return message.removeprefix("Value error, ")
+        return _("unknown kind %(kind)r; expected one of %(expected)s") % {
+            "kind": context.get("tag"),
+            "expected": context.get("expected_tags"),
+        }
+    if kind == "literal_error":
+        return _("must be one of %(expected)s") % {"expected": context.get("expected")}
+    if kind == "string_pattern_mismatch" and context.get("pattern") == BONUS_NAME_PATTERN:
+        return _("a bonus name uses lowercase letters, digits, - and _, and starts with a letter")
+    if kind == "too_short":
+        minimum = int(context.get("min_length", 1))
+        return ngettext(
+            "needs at least %(count)d item", "needs at least %(count)d items", minimum
+        ) % {"count": minimum}
+    if kind == "string_too_short":
+        return _("must not be empty")
+    if kind == "too_long":
+        maximum = int(context.get("max_length", 0))
+        return ngettext("at most %(count)d item", "at most %(count)d items", maximum) % {
+            "count": maximum
+        }
+    if kind == "string_too_long":
+        return _("at most %(count)d characters") % {"count": int(context.get("max_length", 0))}
+    if kind == "greater_than_equal":
+        return _("must be at least %(minimum)s") % {"minimum": context.get("ge")}
+    if kind == "less_than_equal":
+        return _("must be at most %(maximum)s") % {"maximum": context.get("le")}
+    return error["msg"]
 
 
 def load_plan_text(text: str, source: str = "<plan>") -> LoadedPlan:
@@ -123,7 +162,8 @@ def load_plan_text(text: str, source: str = "<plan>") -> LoadedPlan:
         raise PlanError(source, [PlanIssue("", error.line, error.message)]) from error
     if not isinstance(data, dict):
         raise PlanError(
-            source, [PlanIssue("", 1, "a plan is a mapping of fields (name, currency, bonuses, …)")]
+            source,
+            [PlanIssue("", 1, _("a plan is a mapping of fields (name, currency, bonuses, …)"))],
         )
     try:
         plan = Plan.model_validate(data)
@@ -148,7 +188,12 @@ def load_plan(path: str | FilePath) -> LoadedPlan:
         text = file.read_text(encoding="utf-8")
     except OSError as error:
         raise PlanError(
-            str(file), [PlanIssue("", None, f"cannot read the plan: {error.strerror}")]
+            str(file),
+            [
+                PlanIssue(
+                    "", None, _("cannot read the plan: %(reason)s") % {"reason": error.strerror}
+                )
+            ],
         ) from error
     return load_plan_text(text, source=file.name)
 
@@ -156,62 +201,74 @@ def load_plan(path: str | FilePath) -> LoadedPlan:
 def check_references(plan: Plan) -> list[tuple[Path, str]]:
     """Problems that span several parts of a plan, each with the path it concerns."""
     problems: list[tuple[Path, str]] = []
-    add = problems.append
+
+    def add(path: Path, message: str) -> None:
+        problems.append((path, message))
+
     if isinstance(plan.currency, str) and not is_currency_code(plan.currency):
         add(
-            (
-                ("currency",),
-                f"{plan.currency!r} is not an ISO 4217 code such as EUR; use {{points: name}} for points",
-            )
+            ("currency",),
+            _("%(code)r is not an ISO 4217 code such as EUR; use {points: name} for points")
+            % {"code": plan.currency},
         )
 
     rank_names = [rank.name for rank in plan.ranks]
     for index, name in enumerate(rank_names):
         if rank_names.index(name) != index:
-            add((("ranks", index, "name"), f"rank {name!r} is listed twice"))
+            add(("ranks", index, "name"), _("rank %(rank)r is listed twice") % {"rank": name})
     if plan.ranks[0].conditions():
-        add((("ranks", 0), "the first rank is everyone's starting rank and has no conditions"))
+        add(("ranks", 0), _("the first rank is everyone's starting rank and has no conditions"))
 
     def check_rank(path: Path, name: str) -> None:
         if name not in rank_names:
-            add((path, f"unknown rank {name!r}; the ranks are {', '.join(rank_names)}"))
+            add(
+                path,
+                _("unknown rank %(rank)r; the ranks are %(ranks)s")
+                % {"rank": name, "ranks": ", ".join(rank_names)},
+            )
 
     for index, rank in enumerate(plan.ranks):
         if rank.legs is not None:
             check_rank(("ranks", index, "legs", "rank"), rank.legs.rank)
 
-    def check_money(path: Path, amount) -> None:
+    def check_money(path: Path, amount: Decimal) -> None:
         try:
             plan.money_minor(amount)
         except ValueError as error:
-            add((path, str(error)))
+            add(path, str(error))
+
+    def check_bonuses(path: Path, names: list[str]) -> None:
+        for k, name in enumerate(names):
+            if name not in bonus_names:
+                add((*path, k), _("unknown bonus %(bonus)r") % {"bonus": name})
 
     bonus_names = [bonus.name for bonus in plan.bonuses]
     for index, bonus in enumerate(plan.bonuses):
         path: Path = ("bonuses", index)
         if bonus_names.index(bonus.name) != index:
-            add(((*path, "name"), f"bonus name {bonus.name!r} is used twice"))
+            add((*path, "name"), _("bonus name %(bonus)r is used twice") % {"bonus": bonus.name})
         if isinstance(bonus, UnilevelBonus) and bonus.depth_by_rank is not None:
             for rank_name, depth in bonus.depth_by_rank.items():
                 check_rank((*path, "depth_by_rank", rank_name), rank_name)
                 if not 0 <= depth <= len(bonus.levels):
                     add(
-                        (
-                            (*path, "depth_by_rank", rank_name),
-                            f"depth must be between 0 and {len(bonus.levels)} (the number of levels)",
-                        )
+                        (*path, "depth_by_rank", rank_name),
+                        _("depth must be between 0 and %(levels)d (the number of levels)")
+                        % {"levels": len(bonus.levels)},
                     )
         if isinstance(bonus, GenerationBonus):
             check_rank((*path, "rank"), bonus.rank)
         if isinstance(bonus, MatchingBonus):
             for k, matched in enumerate(bonus.of):
-                if matched not in bonus_names[:index]:
-                    reason = "itself" if matched == bonus.name else "a bonus listed before this one"
+                if matched == bonus.name:
+                    add((*path, "of", k), _("a matching bonus cannot match itself"))
+                elif matched not in bonus_names[:index]:
                     add(
-                        (
-                            (*path, "of", k),
-                            f"{matched!r} is not {reason}; a matching bonus matches bonuses listed before it",
+                        (*path, "of", k),
+                        _(
+                            "%(bonus)r is not a bonus listed before this one; a matching bonus matches bonuses listed before it"
                         )
+                        % {"bonus": matched},
                     )
         if isinstance(bonus, RankAdvancementBonus):
             for rank_name, amount in bonus.amounts.items():
@@ -221,44 +278,43 @@ def check_references(plan: Plan) -> list[tuple[Path, str]]:
             for rank_name, shares in bonus.shares.items():
                 check_rank((*path, "shares", rank_name), rank_name)
                 if shares < 0:
-                    add(((*path, "shares", rank_name), "shares cannot be negative"))
+                    add((*path, "shares", rank_name), _("shares cannot be negative"))
         if isinstance(bonus, BinaryBonus):
             if plan.network.placement != "binary":
-                add(((*path, "kind"), "a binary bonus needs network: {placement: binary}"))
+                add((*path, "kind"), _("a binary bonus needs network: {placement: binary}"))
             if bonus.cap_per_period is not None:
                 check_money((*path, "cap_per_period"), bonus.cap_per_period)
             if bonus.cycles is not None:
                 check_money((*path, "cycles", "pays"), bonus.cycles.pays)
                 if bonus.cycles.left == 0 or bonus.cycles.right == 0:
-                    add(((*path, "cycles"), "a cycle needs volume on both legs"))
+                    add((*path, "cycles"), _("a cycle needs volume on both legs"))
         if isinstance(bonus, MatrixBonus) and plan.network.placement != "matrix":
-            add(((*path, "kind"), "a matrix bonus needs network: {placement: matrix, width: N}"))
+            add((*path, "kind"), _("a matrix bonus needs network: {placement: matrix, width: N}"))
         if isinstance(bonus, StairstepBonus):
             for k in range(1, len(bonus.brackets)):
                 if (
                     bonus.brackets[k].pgv <= bonus.brackets[k - 1].pgv
                     or bonus.brackets[k].rate.value <= bonus.brackets[k - 1].rate.value
                 ):
-                    add(((*path, "brackets", k), "brackets must rise in both PGV and rate"))
+                    add((*path, "brackets", k), _("brackets must rise in both PGV and rate"))
             if (bonus.royalty is None) != (bonus.royalty_requires is None):
-                add(((*path, "royalty"), "give royalty and royalty_requires together"))
+                add((*path, "royalty"), _("give royalty and royalty_requires together"))
     for index, cap in enumerate(plan.caps):
-        for k, name in enumerate(cap.bonuses):
-            if name not in bonus_names:
-                add((("caps", index, "bonuses", k), f"unknown bonus {name!r}"))
+        check_bonuses(("caps", index, "bonuses"), cap.bonuses)
         check_money(("caps", index, "max"), cap.max)
     if plan.company_cap is not None:
-        for k, name in enumerate(plan.company_cap.bonuses or []):
-            if name not in bonus_names:
-                add((("company_cap", "bonuses", k), f"unknown bonus {name!r}"))
+        check_bonuses(("company_cap", "bonuses"), plan.company_cap.bonuses or [])
     for index, case in enumerate(plan.tests):
         try:
             ZoneInfo(case.time_zone)
         except (ZoneInfoNotFoundError, ValueError):
-            add((("tests", index, "time_zone"), f"unknown time zone {case.time_zone!r}"))
+            add(
+                ("tests", index, "time_zone"),
+                _("unknown time zone %(zone)r") % {"zone": case.time_zone},
+            )
             continue
         try:
             bounds_for_code(case.period, case.time_zone)
         except PeriodCodeError as error:
-            add((("tests", index, "period"), str(error)))
+            add(("tests", index, "period"), str(error))
     return problems

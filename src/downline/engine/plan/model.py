@@ -11,7 +11,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from downline.i18n import gettext as _
+
 from .values import MoneyField, RateField, VolumeField
+
+BONUS_NAME_PATTERN = r"^[a-z][a-z0-9_-]*$"
 
 
 class Strict(BaseModel):
@@ -40,9 +44,9 @@ class Network(Strict):
     @model_validator(mode="after")
     def _width(self) -> Network:
         if self.placement == "matrix" and self.width is None:
-            raise ValueError("a matrix placement needs a width")
+            raise ValueError(_("a matrix placement needs a width"))
         if self.placement != "matrix" and self.width is not None:
-            raise ValueError("width is only for a matrix placement")
+            raise ValueError(_("width is only for a matrix placement"))
         return self
 
 
@@ -88,7 +92,7 @@ class QualifyingVolume(Strict):
     @model_validator(mode="after")
     def _one_cap(self) -> QualifyingVolume:
         if (self.max_per_leg is None) == (self.max_leg_share is None):
-            raise ValueError("give exactly one of max_per_leg or max_leg_share")
+            raise ValueError(_("give exactly one of max_per_leg or max_leg_share"))
         return self
 
 
@@ -144,7 +148,7 @@ Earner = Literal["active", "eligible"]
 
 
 class BonusBase(Strict):
-    name: str = Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_-]*$")
+    name: str = Field(min_length=1, max_length=40, pattern=BONUS_NAME_PATTERN)
     title: str | None = Field(default=None, description="Name shown to distributors.")
     earner: Earner = Field(
         default="active",
@@ -221,7 +225,7 @@ class BinaryBonus(BonusBase):
     @model_validator(mode="after")
     def _one_method(self) -> BinaryBonus:
         if (self.rate is None) == (self.cycles is None):
-            raise ValueError("give exactly one of rate (weak-leg share) or cycles")
+            raise ValueError(_("give exactly one of rate (weak-leg share) or cycles"))
         return self
 
 
@@ -376,7 +380,8 @@ class Plan(Strict):
         scaled = amount.scaleb(self.minor_digits)
         if scaled != scaled.to_integral_value():
             raise ValueError(
-                f"{amount} has more decimals than {self.currency_code} ({self.minor_digits})"
+                _("%(amount)s has more decimals than %(currency)s (%(digits)d)")
+                % {"amount": amount, "currency": self.currency_code, "digits": self.minor_digits}
             )
         return int(scaled)
 

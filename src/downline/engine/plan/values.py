@@ -20,6 +20,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
+from downline.i18n import gettext as _
 from downline.money import parse_decimal
 
 _NUMBER = r"\d+(?:\.\d+)?"
@@ -55,45 +56,52 @@ def parse_rate(value: Any) -> Rate:
     if isinstance(value, Rate):
         return value
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise ValueError('write a rate as a percentage such as "10%" or as "10 per unit"')
+        raise ValueError(_('write a rate as a percentage such as "10%" or as "10 per unit"'))
     text = str(value).strip()
     if match := _PERCENT.match(text):
         fraction = Fraction(match[1]) / 100
         if fraction > 1:
-            raise ValueError("rate must be between 0% and 100%")
+            raise ValueError(_("rate must be between 0% and 100%"))
         return Rate(fraction, text.replace(" ", ""))
     if match := _PER_UNIT.match(text):
         return Rate(Fraction(match[1]), f"{match[1]} per unit")
     if isinstance(value, int) or re.fullmatch(_NUMBER, text):
-        raise ValueError(f'write rates with a percent sign ("{text}%") or as "{text} per unit"')
+        raise ValueError(
+            _('write rates with a percent sign ("%(text)s%%") or as "%(text)s per unit"')
+            % {"text": text}
+        )
     if text.startswith("-"):
-        raise ValueError("rate must be between 0% and 100%")
-    raise ValueError(f'{text!r} is not a rate; write a percentage such as "10%"')
+        raise ValueError(_("rate must be between 0% and 100%"))
+    raise ValueError(
+        _('%(value)r is not a rate; write a percentage such as "10%%"') % {"value": text}
+    )
 
 
 def parse_volume(value: Any) -> int:
     """A non-negative number with at most two decimals, as integer hundredths."""
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ValueError("write a volume as a number such as 50 or 12.5")
+        raise ValueError(_("write a volume as a number such as 50 or 12.5"))
     try:
         hundredths = parse_decimal(str(value).strip(), 2)
     except ValueError as error:
-        raise ValueError(f"{value!r} is not a volume with at most two decimals") from error
+        raise ValueError(
+            _("%(value)r is not a volume with at most two decimals") % {"value": value}
+        ) from error
     if hundredths < 0:
-        raise ValueError("a volume cannot be negative")
+        raise ValueError(_("a volume cannot be negative"))
     return hundredths
 
 
 def parse_money(value: Any) -> Decimal:
     """A non-negative amount of the plan's currency, exact (minor units are checked later)."""
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ValueError("write an amount as a number such as 100 or 99.90")
+        raise ValueError(_("write an amount as a number such as 100 or 99.90"))
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation as error:
-        raise ValueError(f"{value!r} is not an amount") from error
+        raise ValueError(_("%(value)r is not an amount") % {"value": value}) from error
     if not amount.is_finite() or amount < 0:
-        raise ValueError("an amount cannot be negative")
+        raise ValueError(_("an amount cannot be negative"))
     return amount
 
 

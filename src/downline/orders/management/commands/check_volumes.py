@@ -10,6 +10,8 @@ found and not fixed.
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from downline.core.errors import DownlineError
 from downline.core.formatting import format_volume
@@ -42,25 +44,46 @@ class Command(BaseCommand):
                 unfixed += len(differences)
             self._report(checked, differences, fixed=fix)
         if unfixed:
-            raise CommandError(f"{unfixed} members have volumes that differ from their orders.")
+            raise CommandError(
+                ngettext(
+                    "%(count)d member has volumes that differ from their orders.",
+                    "%(count)d members have volumes that differ from their orders.",
+                    unfixed,
+                )
+                % {"count": unfixed}
+            )
 
     def _period(self, code: str) -> Period:
         try:
             return Period.objects.get(code=code)
         except Period.DoesNotExist:
-            raise CommandError(f"There is no period {code!r} (it has no orders yet).") from None
+            raise CommandError(
+                _("There is no period %(code)r (it has no orders yet).") % {"code": code}
+            ) from None
 
     def _report(self, period: Period, differences: list[VolumeDifference], *, fixed: bool) -> None:
         if not differences:
-            self.stdout.write(f"{period.code}: volumes match the orders.")
+            self.stdout.write(_("%(period)s: volumes match the orders.") % {"period": period.code})
             return
-        verb = "fixed" if fixed else "differs"
+        line = (
+            _(
+                "%(period)s %(member)s %(field)s: live %(live)s, from the orders %(expected)s (fixed)"
+            )
+            if fixed
+            else _(
+                "%(period)s %(member)s %(field)s: live %(live)s, from orders %(expected)s (differs)"
+            )
+        )
         for difference in differences:
             for name in difference.fields():
                 index = VOLUME_FIELDS.index(name)
-                live = format_volume(difference.live[index], "")
-                expected = format_volume(difference.expected[index], "")
                 self.stdout.write(
-                    f"{period.code} {difference.member_id} {name}: live {live}, "
-                    f"from orders {expected} ({verb})"
+                    line
+                    % {
+                        "period": period.code,
+                        "member": difference.member_id,
+                        "field": name,
+                        "live": format_volume(difference.live[index], ""),
+                        "expected": format_volume(difference.expected[index], ""),
+                    }
                 )
