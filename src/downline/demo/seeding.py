@@ -28,6 +28,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from downline.accounts.actions import do_create_user
 from downline.dataset.csv_io import EPOCH_US, epoch_us, write_network, write_orders
 from downline.dataset.synth import SynthOptions, synthesize
 from downline.dataset.tables import Network, Orders
@@ -297,10 +298,13 @@ def _place_and_return_today(products: dict[str, Product], now: datetime, say: Sa
 
 
 def _create_logins(say: Say) -> None:
-    User = get_user_model()
     for login in STAFF_LOGINS:
-        User.objects.create_superuser(
-            login.username, f"{login.username}@example.com", login.password, language="en"
+        do_create_user(
+            login.username,
+            password=login.password,
+            email=f"{login.username}@example.com",
+            language="en",
+            superuser=True,
         )
     leaders = list(
         Distributor.objects.filter(kind=Distributor.Kind.DISTRIBUTOR).order_by(
@@ -310,10 +314,10 @@ def _create_logins(say: Say) -> None:
     rng = np.random.default_rng(SEED + 3)
     for login, member in zip(DISTRIBUTOR_LOGINS, leaders, strict=True):
         who = person(login.language, rng)
-        user = User.objects.create_user(
+        user = do_create_user(
             login.username,
-            f"{login.username}@example.com",
-            login.password,
+            password=login.password,
+            email=f"{login.username}@example.com",
             first_name=who.first_name,
             last_name=who.last_name,
             language=login.language,
