@@ -2,11 +2,20 @@
 
 Tests run on the database the settings choose: SQLite by default, PostgreSQL when
 ``DATABASE_URL`` is set. Tests marked ``postgres`` need real parallel transactions and are
-skipped on SQLite.
+skipped on SQLite. With ``CI`` set, hypothesis draws the same examples on every run.
 """
+
+import os
 
 import pytest
 from django.db import connection
+from hypothesis import settings
+
+# CI runs the property tests on a fixed sequence of examples, so that a run can be repeated;
+# a developer's run explores new examples each time (and keeps failures in .hypothesis/).
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 def pytest_collection_modifyitems(config, items):
