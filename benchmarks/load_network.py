@@ -44,7 +44,13 @@ def _previous_month(today: date) -> str:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--distributors", type=int, default=1_000_000)
-    parser.add_argument("--orders-per-distributor", type=float, default=3.0)
+    parser.add_argument(
+        "--orders-per-distributor",
+        type=float,
+        default=2.0,
+        help="orders per distributor besides the starter kit every newcomer buys (default 2: "
+        "with the kits, 3,000,000 orders for 1,000,000 distributors)",
+    )
     parser.add_argument(
         "--customers-per-distributor",
         type=float,
