@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 
 import numpy as np
 import yaml
@@ -354,7 +355,7 @@ def bonus_dicts(
         bonus["brackets"] = [
             {"pgv": pgv, "rate": rate}
             for pgv, rate in zip(
-                sorted(steps), sorted(rates, key=lambda text: float(text[:-1])), strict=True
+                sorted(steps), sorted(rates, key=lambda text: Decimal(text[:-1])), strict=True
             )
         ]
         bonus["breakaway_at"] = _volume(draw, (0, 100, 300, 600, 1000, 100000))

@@ -8,6 +8,9 @@ cancelled with ``do_cancel_autoship``. Orders and volumes are read-only here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -463,6 +466,16 @@ class AutoshipAdmin(ActionErrorsAsMessages, admin.ModelAdmin):
 # --- volumes ------------------------------------------------------------------------------
 
 
+def _volume_column(field: str, label: str, unit: str) -> Callable[[Any, PeriodVolume], str]:
+    """A read-only admin column showing the volume ``field`` of a row, e.g. ``12.50 PV``."""
+
+    @admin.display(description=label, ordering=field)
+    def column(_admin: Any, row: PeriodVolume) -> str:
+        return format_volume(getattr(row, field), unit)
+
+    return column
+
+
 @admin.register(PeriodVolume)
 class PeriodVolumeAdmin(admin.ModelAdmin):
     """Live volumes, read-only: orders move them; ``check_volumes --fix`` repairs them."""
@@ -507,34 +520,11 @@ class PeriodVolumeAdmin(admin.ModelAdmin):
     def member_display(self, row: PeriodVolume) -> str:
         return row.distributor.member_id
 
-    @admin.display(description=_("PV"), ordering="pv")
-    def pv_display(self, row: PeriodVolume) -> str:
-        return format_volume(row.pv, "PV")
-
-    @admin.display(description=_("CV"), ordering="cv")
-    def cv_display(self, row: PeriodVolume) -> str:
-        return format_volume(row.cv, "CV")
-
-    @admin.display(description=_("customer PV"), ordering="customer_pv")
-    def customer_pv_display(self, row: PeriodVolume) -> str:
-        return format_volume(row.customer_pv, "PV")
-
-    @admin.display(description=_("customer CV"), ordering="customer_cv")
-    def customer_cv_display(self, row: PeriodVolume) -> str:
-        return format_volume(row.customer_cv, "CV")
-
-    @admin.display(description=_("group PV"), ordering="group_pv")
-    def group_pv_display(self, row: PeriodVolume) -> str:
-        return format_volume(row.group_pv, "PV")
-
-    @admin.display(description=_("group CV"), ordering="group_cv")
-    def group_cv_display(self, row: PeriodVolume) -> str:
-        return format_volume(row.group_cv, "CV")
-
-    @admin.display(description=_("placement group PV"), ordering="placement_group_pv")
-    def placement_group_pv_display(self, row: PeriodVolume) -> str:
-        return format_volume(row.placement_group_pv, "PV")
-
-    @admin.display(description=_("placement group CV"), ordering="placement_group_cv")
-    def placement_group_cv_display(self, row: PeriodVolume) -> str:
-        return format_volume(row.placement_group_cv, "CV")
+    pv_display = _volume_column("pv", _("PV"), "PV")
+    cv_display = _volume_column("cv", _("CV"), "CV")
+    customer_pv_display = _volume_column("customer_pv", _("customer PV"), "PV")
+    customer_cv_display = _volume_column("customer_cv", _("customer CV"), "CV")
+    group_pv_display = _volume_column("group_pv", _("group PV"), "PV")
+    group_cv_display = _volume_column("group_cv", _("group CV"), "CV")
+    placement_group_pv_display = _volume_column("placement_group_pv", _("placement group PV"), "PV")
+    placement_group_cv_display = _volume_column("placement_group_cv", _("placement group CV"), "CV")
