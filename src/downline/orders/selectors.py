@@ -15,17 +15,7 @@ from downline.genealogy.models import Distributor
 from downline.periods.models import Period
 
 from .models import Order, OrderLine, PeriodVolume
-
-VOLUME_FIELDS = (
-    "pv",
-    "cv",
-    "customer_pv",
-    "customer_cv",
-    "group_pv",
-    "group_cv",
-    "placement_group_pv",
-    "placement_group_cv",
-)
+from .volumes import VOLUME_FIELDS
 
 
 class VolumeRow(NamedTuple):

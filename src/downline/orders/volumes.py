@@ -30,7 +30,7 @@ from downline.genealogy.models import Distributor
 
 from .models import PeriodVolume
 
-_VOLUME_COLUMNS = (
+VOLUME_FIELDS = (
     "pv",
     "cv",
     "customer_pv",
@@ -64,8 +64,8 @@ def _chains_sql(table: str, volume_table: str) -> str:
     The enrollment chain starts at the member and follows ``sponsor_id``; the placement chain
     starts at the member and follows ``placement_parent_id``.
     """
-    columns = ", ".join(_VOLUME_COLUMNS)
-    updates = ", ".join(f"{c} = {volume_table}.{c} + excluded.{c}" for c in _VOLUME_COLUMNS)
+    columns = ", ".join(VOLUME_FIELDS)
+    updates = ", ".join(f"{c} = {volume_table}.{c} + excluded.{c}" for c in VOLUME_FIELDS)
     return f"""
 WITH RECURSIVE
   enrollment_chain(id) AS (
@@ -145,7 +145,7 @@ def _chain_shift_sql(
     """
     pv_column, cv_column = columns
     values = ", ".join(
-        {pv_column: "SUM(pv)", cv_column: "SUM(cv)"}.get(c, "0") for c in _VOLUME_COLUMNS
+        {pv_column: "SUM(pv)", cv_column: "SUM(cv)"}.get(c, "0") for c in VOLUME_FIELDS
     )
     return f"""
 WITH RECURSIVE
@@ -169,7 +169,7 @@ WITH RECURSIVE
     UNION ALL
     SELECT c.id, p.pv, p.cv FROM new_chain c CROSS JOIN params p WHERE c.id IS NOT NULL
   )
-INSERT INTO {volume_table} (period_id, distributor_id, {", ".join(_VOLUME_COLUMNS)})
+INSERT INTO {volume_table} (period_id, distributor_id, {", ".join(VOLUME_FIELDS)})
 SELECT (SELECT period_id FROM params), id, {values}
 FROM deltas WHERE true
 GROUP BY id
