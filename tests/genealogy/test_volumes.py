@@ -15,13 +15,12 @@ from downline.genealogy.actions import (
 )
 from downline.orders.models import PeriodVolume
 from downline.orders.volumes import VolumeDelta, apply_volume_delta
-from downline.periods.actions import do_close_period
-from downline.periods.selectors import period_for
+from downline.periods.actions import do_close_period, do_ensure_period_for
 
 
 @pytest.fixture
 def period(db):
-    return period_for(timezone.now())
+    return do_ensure_period_for(timezone.now())
 
 
 @pytest.fixture
@@ -104,7 +103,7 @@ def test_both_volumes_follow_a_move_and_return_on_its_reversal(team, period):
 
 
 def test_a_closed_period_keeps_its_volumes(team, period):
-    earlier = period_for(period.starts_at - timedelta(days=1))
+    earlier = do_ensure_period_for(period.starts_at - timedelta(days=1))
     apply_volume_delta(
         period_id=earlier.pk, distributor_id=team["A11"].pk, delta=VolumeDelta(pv=700, cv=600)
     )

@@ -22,9 +22,8 @@ from downline.orders.selectors import (
     member_period_volumes,
     recompute_period_volumes,
 )
-from downline.periods.actions import do_close_period
+from downline.periods.actions import do_close_period, do_ensure_period
 from downline.periods.models import Period
-from downline.periods.selectors import period_by_code
 
 from .conftest import Network, at
 
@@ -120,7 +119,7 @@ def test_a_close_waits_for_orders_in_flight_and_refuses_later_ones(network):
     product = do_create_product(
         "BAR-2", {"en": "Bar"}, ProductKind.PRODUCT, pv=100, cv=100, prices={"EUR": 100}
     )
-    january = period_by_code("2025-01")
+    january = do_ensure_period("2025-01")
     refused: list[str] = []
 
     def place_or_close(index: int) -> None:

@@ -8,9 +8,8 @@ from downline.orders.actions import do_place_order
 from downline.orders.errors import OrderError
 from downline.orders.models import Order, PeriodVolume
 from downline.orders.selectors import member_period_volumes
-from downline.periods.actions import do_close_period, do_reopen_period
+from downline.periods.actions import do_close_period, do_ensure_period, do_reopen_period
 from downline.periods.models import Period
-from downline.periods.selectors import period_by_code
 
 from .conftest import at
 
@@ -60,7 +59,7 @@ def test_the_period_bounds_are_local_midnights(settings, tree, shake):
 
 
 def test_a_closed_period_takes_no_orders(tree, shake):
-    september = period_by_code("2025-09")
+    september = do_ensure_period("2025-09")
     do_close_period(september)
 
     with pytest.raises(

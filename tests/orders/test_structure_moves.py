@@ -16,8 +16,8 @@ from downline.orders.actions import do_create_product, do_place_order
 from downline.orders.models import ProductKind
 from downline.orders.selectors import compare_period_volumes, member_period_volumes
 from downline.orders.volumes import shift_subtree_volumes
+from downline.periods.actions import do_ensure_period
 from downline.periods.locks import lock_period_for_writing
-from downline.periods.selectors import period_by_code
 
 from .conftest import at
 from .test_concurrency import deep_network, run_in_threads
@@ -65,7 +65,7 @@ def test_moved_subtrees_take_their_volume_along_in_both_trees(tree, shake, kit):
     do_place_order(tree["C"], [(shake, 2)], "EUR", paid_at=APRIL)
     do_place_order(tree["K"], [(kit, 1)], "EUR", paid_at=APRIL)
     do_place_order(tree["B"], [(shake, 1)], "EUR", paid_at=APRIL)
-    april = period_by_code("2025-04")
+    april = do_ensure_period("2025-04")
 
     # C (with D and D's customer K) moves from under B to A's right leg.
     move(tree["C"], period_ids=[april.pk], placed_under=tree["A"], position=2)
@@ -87,7 +87,7 @@ def test_orders_during_moves_end_on_the_right_uplines(network):
     product = do_create_product(
         "BAR-3", {"en": "Bar"}, ProductKind.PRODUCT, pv=100, cv=80, prices={"EUR": 100}
     )
-    april = period_by_code("2025-04")
+    april = do_ensure_period("2025-04")
     # L2-0 heads the third chain; it is placed under L0-0, whose placement parent is ROOT, so
     # either of the two can sponsor it.
     head = network["L2-0"]

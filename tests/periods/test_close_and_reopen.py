@@ -8,10 +8,14 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from downline.periods.actions import do_close_period, do_reopen_period
+from downline.periods.actions import (
+    do_close_period,
+    do_ensure_period,
+    do_ensure_period_for,
+    do_reopen_period,
+)
 from downline.periods.errors import PeriodError
 from downline.periods.models import Period, PeriodEvent
-from downline.periods.selectors import period_by_code, period_for
 from downline.periods.signals import period_reopening
 
 
@@ -21,7 +25,7 @@ def operator(django_user_model):
 
 
 def test_a_closed_period_records_who_closed_it_and_why(db, operator):
-    march = period_by_code("2025-03")
+    march = do_ensure_period("2025-03")
 
     closed = do_close_period(march, actor=operator, reason="Month end")
 
@@ -39,7 +43,7 @@ def test_a_closed_period_records_who_closed_it_and_why(db, operator):
 
 
 def test_a_period_that_has_not_ended_cannot_be_closed(db):
-    current = period_for(timezone.now())
+    current = do_ensure_period_for(timezone.now())
     with pytest.raises(PeriodError, match=rf"Period {current.code} has not ended yet"):
         do_close_period(current)
     current.refresh_from_db()
@@ -47,7 +51,7 @@ def test_a_period_that_has_not_ended_cannot_be_closed(db):
 
 
 def test_periods_close_in_order(db):
-    february, march = period_by_code("2025-02"), period_by_code("2025-03")
+    february, march = do_ensure_period("2025-02"), do_ensure_period("2025-03")
     with pytest.raises(PeriodError, match="Close period 2025-02 before period 2025-03"):
         do_close_period(march)
     do_close_period(february)
@@ -55,7 +59,7 @@ def test_periods_close_in_order(db):
 
 
 def test_periods_reopen_in_reverse_order(db, operator):
-    february, march = period_by_code("2025-02"), period_by_code("2025-03")
+    february, march = do_ensure_period("2025-02"), do_ensure_period("2025-03")
     do_close_period(february)
     do_close_period(march)
 
@@ -78,7 +82,7 @@ def test_periods_reopen_in_reverse_order(db, operator):
 
 
 def test_an_app_that_depends_on_a_closed_period_can_refuse_its_reopening(db):
-    march = period_by_code("2025-03")
+    march = do_ensure_period("2025-03")
     do_close_period(march)
 
     def commissions_posted(sender, period, **kwargs):
@@ -98,19 +102,19 @@ def test_monthly_and_weekly_periods_have_their_codes_and_bounds(settings, db):
     settings.DOWNLINE_TIME_ZONE = "UTC"
     instant = datetime(2026, 1, 1, 0, 0, tzinfo=UTC)  # Thursday of ISO week 2026-W01
     settings.DOWNLINE_PERIOD_KIND = "monthly"
-    month = period_for(instant)
+    month = do_ensure_period_for(instant)
     settings.DOWNLINE_PERIOD_KIND = "weekly"
-    week = period_for(instant)
+    week = do_ensure_period_for(instant)
 
     assert (month.code, month.kind) == ("2026-01", Period.Kind.MONTHLY)
     assert (week.code, week.kind) == ("2026-W01", Period.Kind.WEEKLY)
     assert week.starts_at == datetime(2025, 12, 29, tzinfo=UTC)
     assert week.ends_at == datetime(2026, 1, 5, tzinfo=UTC)
-    assert period_for(instant) == week  # found again, not created twice
+    assert do_ensure_period_for(instant) == week  # found again, not created twice
 
 
 def test_the_admin_closes_and_reopens_periods(admin_client, admin_user):
-    march = period_by_code("2025-03")
+    march = do_ensure_period("2025-03")
     url = reverse("admin:periods_period_changelist")
 
     admin_client.post(url, {"action": "close_periods", "_selected_action": [march.pk]})
@@ -123,7 +127,7 @@ def test_the_admin_closes_and_reopens_periods(admin_client, admin_user):
 
 
 def test_the_admin_shows_why_a_period_cannot_be_closed(admin_client):
-    current = period_for(timezone.now())
+    current = do_ensure_period_for(timezone.now())
     response = admin_client.post(
         reverse("admin:periods_period_changelist"),
         {"action": "close_periods", "_selected_action": [current.pk]},

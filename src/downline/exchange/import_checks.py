@@ -35,9 +35,9 @@ from downline.dataset.csv_io import (
 from downline.dataset.tables import Network, Orders
 from downline.orders.bulk_load import StoredOrders
 from downline.orders.models import Order
+from downline.periods.actions import do_ensure_period
 from downline.periods.locks import lock_period_for_writing
 from downline.periods.models import Period
-from downline.periods.selectors import period_by_code
 
 MAX_REPORTED = MAX_REPORTED_ERRORS
 
@@ -177,7 +177,7 @@ def check_orders(
     codes, which = period_codes(table.paid_at[new])
     periods: list[Period] = []
     for code in codes:
-        period = lock_period_for_writing(period_by_code(code).pk)
+        period = lock_period_for_writing(do_ensure_period(code).pk)
         periods.append(period)
     period_ids = np.array([p.pk for p in periods], dtype=np.int64)[which] if codes else which
     closed = {number for number, period in enumerate(periods) if not period.is_open}

@@ -38,9 +38,9 @@ from downline.calendar import local_day
 from downline.core.errors import DownlineError
 from downline.genealogy.locks import hold_network_shared
 from downline.genealogy.models import Distributor
+from downline.periods.actions import do_ensure_period_for
 from downline.periods.locks import lock_period_for_writing
 from downline.periods.models import Period
-from downline.periods.selectors import period_for
 
 from .errors import AutoshipError, OrderError, ProductError
 from .models import (
@@ -288,7 +288,7 @@ def do_place_order(
     if number is not None:
         number = _clean_new_number(number)
     period = _open_period(
-        period_for(paid_at).pk,
+        do_ensure_period_for(paid_at).pk,
         _(
             "Period %(period)s is closed; the order of member %(member)s paid at %(paid)s "
             "cannot be placed in it."
@@ -398,7 +398,7 @@ def do_return_order(
             }
         )
     period = _open_period(
-        period_for(refunded_at).pk,
+        do_ensure_period_for(refunded_at).pk,
         _(
             "Period %(period)s is closed; a return of order %(order)s refunded at %(refunded)s "
             "cannot be written into it."

@@ -11,19 +11,54 @@ Rules:
   names something that depends on it (a later issue connects commission runs and payouts).
 
 Both are recorded as ``PeriodEvent`` rows with the actor and the reason.
+
+* ``do_ensure_period_for`` / ``do_ensure_period``: the period that contains an instant, or that
+  has a code, created the first time something needs it (idempotent, safe under concurrency).
 """
 
 from __future__ import annotations
 
-from django.db import transaction
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from downline.accounts.models import User
+from downline.calendar import bounds_for_code, bounds_for_instant
 
 from .errors import PeriodError
 from .models import Period, PeriodEvent
-from .selectors import reopen_blockers
+from .selectors import company_time_zone, period_kind, reopen_blockers
+
+
+def do_ensure_period_for(instant: datetime) -> Period:
+    """The period (of the company's period kind) that contains ``instant``; created if new.
+
+    Safe under concurrency: two writers that create the same period end up with one row.
+    """
+    bounds = bounds_for_instant(instant, period_kind(), company_time_zone())
+    return _get_or_create(bounds.code)
+
+
+def do_ensure_period(code: str) -> Period:
+    """The period ``code`` (``2026-10``, ``2026-W43``); created if new."""
+    bounds_for_code(code, company_time_zone())  # validates the code
+    return _get_or_create(code)
+
+
+def _get_or_create(code: str) -> Period:
+    existing = Period.objects.filter(code=code).first()
+    if existing is not None:
+        return existing
+    bounds = bounds_for_code(code, company_time_zone())
+    try:
+        with transaction.atomic():
+            return Period.objects.create(
+                code=code, kind=bounds.kind, starts_at=bounds.starts_at, ends_at=bounds.ends_at
+            )
+    except IntegrityError:
+        return Period.objects.get(code=code)
 
 
 @transaction.atomic
