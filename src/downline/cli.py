@@ -15,6 +15,7 @@ ENGINE_COMMANDS: dict[str, tuple[str, str]] = {
     "calc": ("downline.calc.cli", "calc_main"),
     "synth": ("downline.dataset.synth_cli", "synth_main"),
     "plan": ("downline.calc.cli", "plan_main"),
+    "simulate": ("downline.simulation.cli", "simulate_main"),
 }
 
 # downline <name> -> Django management command
@@ -24,7 +25,13 @@ DJANGO_COMMANDS: dict[str, str] = {
     "worker": "worker",
     "import": "import_network",
     "export": "export_network",
+    "run": "run_period",
+    "payouts": "payouts",
+    "ledger": "ledger",
 }
+
+# engine commands whose sub-command needs the database: (command, sub-command) -> Django command
+DJANGO_SUBCOMMANDS: dict[tuple[str, str], str] = {("plan", "impact"): "plan_impact"}
 
 USAGE = """usage: downline <command> [options]
 
@@ -36,7 +43,12 @@ Commands:
   export    export distributors.csv and orders.csv
   calc      compute a commission period from a plan and CSV files (no database)
   synth     write a synthetic network and a month of orders as CSV
-  plan      plan files: `plan schema`, `plan check PLAN`, `plan test PLAN`
+  plan      plan files: `plan schema`, `plan check PLAN`, `plan test PLAN`,
+            `plan impact --plan A --vs B --period P` (on the database)
+  simulate  simulate a plan's economics over months of growth (no database)
+  run       commission runs: `run projection|preview|final --period 2026-10`
+  payouts   payout batches: `payouts create|approve|export|mark-paid|list`
+  ledger    the double-entry ledger: `ledger check`, `ledger balances`
   manage    any Django management command (`downline manage migrate`)
 
 Run `downline <command> --help` for the options of a command.
@@ -62,7 +74,10 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE)
         return 0
     command, rest = args[0], args[1:]
-    if command in ENGINE_COMMANDS:
+    django_command = DJANGO_SUBCOMMANDS.get((command, rest[0])) if rest else None
+    if django_command is not None:
+        rest = rest[1:]
+    elif command in ENGINE_COMMANDS:
         return _load(*ENGINE_COMMANDS[command])(rest)
     if command == "manage":
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "downline.settings.base")
@@ -70,12 +85,13 @@ def main(argv: list[str] | None = None) -> int:
 
         execute_from_command_line(["downline manage", *rest])
         return 0
-    if command in DJANGO_COMMANDS:
+    django_command = django_command or DJANGO_COMMANDS.get(command)
+    if django_command is not None:
         setup_django()
         from django.core.management import CommandError, call_command
 
         try:
-            call_command(DJANGO_COMMANDS[command], *rest)
+            call_command(django_command, *rest)
         except CommandError as error:
             print(f"downline {command}: {error}", file=sys.stderr)
             return 2

@@ -17,6 +17,7 @@ from downline.orders.models import Order
 from .conftest import at
 
 DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+AUTOSHIPS = (SCHEDULE[0],)
 
 
 def runs() -> list[tuple[str, date]]:
@@ -29,20 +30,20 @@ def test_the_autoship_job_is_enqueued_once_per_company_day(settings, tree, shake
     job = SCHEDULE[0].name
 
     # 00:04 on 15 October in Berlin: the latest run due is the one of the 14th.
-    assert [run.run_for for run in enqueue_due_jobs(at(2026, 10, 14, 22, 4))] == [
+    assert [run.run_for for run in enqueue_due_jobs(schedule=AUTOSHIPS, now=at(2026, 10, 14, 22, 4))] == [
         date(2026, 10, 14)
     ]
     assert not Order.objects.exists()
     # 00:05: the run of the 15th places the autoship order.
-    assert [run.run_for for run in enqueue_due_jobs(at(2026, 10, 14, 22, 5))] == [
+    assert [run.run_for for run in enqueue_due_jobs(schedule=AUTOSHIPS, now=at(2026, 10, 14, 22, 5))] == [
         date(2026, 10, 15)
     ]
     assert Order.objects.get().autoship == autoship
     # Later the same day, and a restarted or second scheduler: nothing more.
-    assert enqueue_due_jobs(at(2026, 10, 14, 22, 6)) == []
-    assert enqueue_due_jobs(at(2026, 10, 15, 21, 59)) == []
+    assert enqueue_due_jobs(schedule=AUTOSHIPS, now=at(2026, 10, 14, 22, 6)) == []
+    assert enqueue_due_jobs(schedule=AUTOSHIPS, now=at(2026, 10, 15, 21, 59)) == []
     # The next day once again.
-    assert len(enqueue_due_jobs(at(2026, 10, 15, 22, 5))) == 1
+    assert len(enqueue_due_jobs(schedule=AUTOSHIPS, now=at(2026, 10, 15, 22, 5))) == 1
     assert runs() == [
         (job, date(2026, 10, 14)),
         (job, date(2026, 10, 15)),
@@ -53,8 +54,8 @@ def test_the_autoship_job_is_enqueued_once_per_company_day(settings, tree, shake
 
 def test_with_the_database_backend_a_run_is_one_queued_task(settings, tree, shake):
     settings.TASKS = DATABASE_TASKS
-    enqueue_due_jobs(at(2026, 10, 14, 22, 5))
-    enqueue_due_jobs(at(2026, 10, 14, 23, 0))
+    enqueue_due_jobs(schedule=AUTOSHIPS, now=at(2026, 10, 14, 22, 5))
+    enqueue_due_jobs(schedule=AUTOSHIPS, now=at(2026, 10, 14, 23, 0))
 
     [task] = DBTaskResult.objects.all()
     assert task.task_path == "downline.orders.tasks.run_due_autoships"
@@ -83,7 +84,10 @@ def test_the_worker_schedules_and_runs_the_autoship_job_once(settings, network, 
 
     [order] = Order.objects.all()
     assert (order.buyer.member_id, order.pv) == ("R", 3750)
-    assert ScheduledRun.objects.count() == 1
-    [task] = DBTaskResult.objects.all()
+    assert ScheduledRun.objects.filter(job=SCHEDULE[0].name).count() == 1
+    [task] = DBTaskResult.objects.filter(task_path=SCHEDULE[0].task_path)
     assert task.status == "SUCCESSFUL"
     assert task.return_value["ordered"] == [order.number]
+    # the projection job ran too; with no plan active it says why it skipped
+    [projection] = DBTaskResult.objects.filter(task_path=SCHEDULE[1].task_path)
+    assert "No plan is active" in projection.return_value["skipped"]

@@ -2,14 +2,18 @@
 
 ``django_tasks_db`` runs tasks but has no clock. The scheduler adds one:
 
-* ``SCHEDULE`` lists the jobs. Each runs every day at a wall-clock time in the company's time
-  zone (``settings.DOWNLINE_TIME_ZONE``) and its task receives that day as an ISO date string.
-  Today: at 00:05 enqueue ``downline.orders.tasks.run_due_autoships(today)``.
+* ``SCHEDULE`` lists the jobs. A daily job runs every day at a wall-clock time in the company's
+  time zone (``settings.DOWNLINE_TIME_ZONE``) and its task receives that day as an ISO date
+  string: at 00:05 ``downline.orders.tasks.run_due_autoships(today)``. An interval job runs in
+  every slot of ``minutes`` minutes of the company-local day (slots start at midnight) with no
+  arguments: every ``settings.DOWNLINE_PROJECTION_MINUTES`` (default 10) minutes
+  ``downline.compensation.tasks.refresh_projection()``.
 * For each job, the run that is due is the latest scheduled instant not after now: before 00:05
   that is yesterday's run, from 00:05 on today's. A scheduler that was down therefore catches up
   the most recent missed run once (older missed days are not replayed; the jobs themselves catch
   up, e.g. ``run_due_autoships`` orders every autoship whose date has passed).
-* A run is enqueued at most once: a ``ScheduledRun`` row with a unique (job, day) is inserted in
+* A run is enqueued at most once: a ``ScheduledRun`` row with a unique (job, day, slot) is
+  inserted in
   the same transaction as the task row of ``django_tasks_db``. A restarted scheduler, or two
   schedulers on two machines, find the row (or wait for the other's insert and then find it) and
   enqueue nothing.
@@ -53,41 +57,80 @@ class DailyJob:
         local = now.astimezone(ZoneInfo(time_zone))
         return local.date() if local.time() >= self.at else local.date() - timedelta(days=1)
 
+    def due_slot(self, now: datetime, time_zone: str) -> tuple[date, int]:
+        return self.due_day(now, time_zone), 0
 
-SCHEDULE: tuple[DailyJob, ...] = (
+    def arguments(self, day: date) -> tuple:
+        return (day.isoformat(),)
+
+
+@dataclass(frozen=True)
+class IntervalJob:
+    """A task enqueued once in every slot of ``minutes()`` minutes (no arguments)."""
+
+    name: str
+    task_path: str
+    setting: str  # the setting that holds the interval in minutes
+    default_minutes: int
+    description: str
+
+    def task(self) -> Task:
+        return import_string(self.task_path)
+
+    def minutes(self) -> int:
+        return max(1, int(getattr(settings, self.setting, self.default_minutes)))
+
+    def due_slot(self, now: datetime, time_zone: str) -> tuple[date, int]:
+        """The company-local day and the first minute of the slot that contains ``now``."""
+        local = now.astimezone(ZoneInfo(time_zone))
+        minute = local.hour * 60 + local.minute
+        return local.date(), minute - minute % self.minutes()
+
+    def arguments(self, day: date) -> tuple:
+        return ()
+
+
+SCHEDULE: tuple[DailyJob | IntervalJob, ...] = (
     DailyJob(
         name="orders.run_due_autoships",
         task_path="downline.orders.tasks.run_due_autoships",
         at=time(0, 5),
         description="Place the orders of every autoship due on or before the day.",
     ),
+    IntervalJob(
+        name="compensation.refresh_projection",
+        task_path="downline.compensation.tasks.refresh_projection",
+        setting="DOWNLINE_PROJECTION_MINUTES",
+        default_minutes=10,
+        description="Project the current period's ranks and earnings for the dashboards.",
+    ),
 )
 
 
 def enqueue_due_jobs(
-    now: datetime | None = None, schedule: tuple[DailyJob, ...] = SCHEDULE
+    now: datetime | None = None, schedule: tuple[DailyJob | IntervalJob, ...] = SCHEDULE
 ) -> list[ScheduledRun]:
     """Enqueue every job whose latest run is not enqueued yet; return the runs enqueued now."""
     now = now or timezone.now()
     enqueued = []
     for job in schedule:
-        day = job.due_day(now, settings.DOWNLINE_TIME_ZONE)
-        run = _enqueue_once(job, day)
+        day, slot = job.due_slot(now, settings.DOWNLINE_TIME_ZONE)
+        run = _enqueue_once(job, day, slot)
         if run is not None:
             enqueued.append(run)
     return enqueued
 
 
-def _enqueue_once(job: DailyJob, day: date) -> ScheduledRun | None:
-    if ScheduledRun.objects.filter(job=job.name, run_for=day).exists():
+def _enqueue_once(job: DailyJob | IntervalJob, day: date, slot: int) -> ScheduledRun | None:
+    if ScheduledRun.objects.filter(job=job.name, run_for=day, slot=slot).exists():
         return None
     with transaction.atomic():
         try:
             with transaction.atomic():
-                run = ScheduledRun.objects.create(job=job.name, run_for=day)
+                run = ScheduledRun.objects.create(job=job.name, run_for=day, slot=slot)
         except IntegrityError:
             return None  # another scheduler enqueued it first
-        result = job.task().enqueue(day.isoformat())
+        result = job.task().enqueue(*job.arguments(day))
         run.task_result_id = str(result.id)
         run.save(update_fields=["task_result_id"])
     logger.info("Enqueued %s for %s (task %s)", job.name, day.isoformat(), result.id)
@@ -97,7 +140,9 @@ def _enqueue_once(job: DailyJob, day: date) -> ScheduledRun | None:
 class Scheduler:
     """Calls ``enqueue_due_jobs`` every ``interval`` seconds until ``stop`` is set."""
 
-    def __init__(self, schedule: tuple[DailyJob, ...] = SCHEDULE, interval: float = 30.0):
+    def __init__(
+        self, schedule: tuple[DailyJob | IntervalJob, ...] = SCHEDULE, interval: float = 30.0
+    ):
         self.schedule = schedule
         self.interval = interval
 

@@ -7,7 +7,9 @@ saves. A column is one of:
 * a NumPy array: integers or booleans, ``datetime64[D]`` (a date) or ``datetime64[us]`` (a UTC
   instant);
 * a ``numpy.ma.MaskedArray`` of integers: masked entries are NULL;
-* a list of ``str``;
+* a list of ``str`` (text) or ``bytes`` (binary);
+* :class:`Packed`: one binary value per row, given as their byte lengths and all their bytes
+  end to end (millions of values without a Python object each);
 * :class:`Const`: the same value (``int``, ``str``, ``bool``, ``date``, aware ``datetime``,
   ``uuid.UUID`` or ``None``) in every row.
 
@@ -24,6 +26,7 @@ Nothing here checks business rules; callers validate first and run inside one tr
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -73,7 +76,24 @@ class Const:
     value: Any
 
 
-Column = np.ndarray | list[str] | Const
+@dataclass(frozen=True)
+class Packed:
+    """Binary values, row ``i`` being ``data[offsets[i]:offsets[i + 1]]``."""
+
+    lengths: np.ndarray  # int64 per row
+    data: np.ndarray  # uint8, every value end to end
+
+    @property
+    def offsets(self) -> np.ndarray:
+        return np.concatenate(([0], np.cumsum(self.lengths)))
+
+    def values(self) -> list[bytes]:
+        offsets = self.offsets.tolist()
+        raw = self.data.tobytes()
+        return [raw[a:b] for a, b in itertools.pairwise(offsets)]
+
+
+Column = np.ndarray | list[str] | list[bytes] | Packed | Const
 
 
 def is_postgresql() -> bool:
@@ -340,6 +360,8 @@ def _sqlite_values(model: type[models.Model], attname: str, column: Column, coun
         return [_sqlite_scalar(column.value)] * count
     if isinstance(column, list):
         return column
+    if isinstance(column, Packed):
+        return column.values()
     if isinstance(column, np.ma.MaskedArray):
         values = column.data.astype(np.int64).tolist()
         for row in np.flatnonzero(np.ma.getmaskarray(column)).tolist():
@@ -365,6 +387,8 @@ def _pg_kind(model: type[models.Model], attname: str) -> str:
     db_type = (_field(model, attname).db_type(connection) or "").lower()
     if db_type.startswith(("varchar", "text", "char")):
         return "text"
+    if db_type == "bytea":
+        return "bytea"
     kinds = {
         "bigint": "int8",
         "integer": "int4",
@@ -430,9 +454,15 @@ def _encode(kind: str, column: Column, start: int, stop: int) -> _Encoded:
         if data is None:
             return _Encoded(lengths=np.full(rows, -1, dtype=np.int64))
         return _Encoded(lengths=np.full(rows, len(data), dtype=np.int64), constant=data)
-    if kind == "text":
-        texts = column[start:stop]
-        encoded = [text.encode() for text in texts]
+    if isinstance(column, Packed):
+        offsets = column.offsets
+        return _Encoded(
+            lengths=column.lengths[start:stop].astype(np.int64),
+            blob=column.data[offsets[start] : offsets[stop]],
+        )
+    if kind in ("text", "bytea"):
+        values = column[start:stop]
+        encoded = [value.encode() for value in values] if kind == "text" else list(values)
         lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=rows)
         blob = np.frombuffer(b"".join(encoded), dtype=np.uint8)
         return _Encoded(lengths=lengths, blob=blob)
@@ -474,9 +504,34 @@ def _binary_chunk(encoded: list[_Encoded], rows: int) -> bytes:
     return buffer.tobytes()
 
 
-def _chunks(count: int) -> Iterator[tuple[int, int]]:
-    for start in range(0, count, CHUNK_ROWS):
-        yield start, min(count, start + CHUNK_ROWS)
+CHUNK_BYTES = 64 << 20
+
+
+def _chunks(count: int, variable: list[np.ndarray] | None = None) -> Iterator[tuple[int, int]]:
+    """Row ranges of at most ``CHUNK_ROWS`` rows and, given the byte lengths of the variable
+    columns, about ``CHUNK_BYTES`` of their bytes (so wide rows never build huge buffers)."""
+    if not variable:
+        for start in range(0, count, CHUNK_ROWS):
+            yield start, min(count, start + CHUNK_ROWS)
+        return
+    ends = np.cumsum(np.sum(variable, axis=0))
+    start = 0
+    while start < count:
+        before = ends[start - 1] if start else 0
+        stop = int(np.searchsorted(ends, before + CHUNK_BYTES, side="right"))
+        stop = min(count, max(stop, start + 1), start + CHUNK_ROWS)
+        yield start, stop
+        start = stop
+
+
+def _variable_lengths(columns: Mapping[str, Column], count: int) -> list[np.ndarray]:
+    lengths = []
+    for column in columns.values():
+        if isinstance(column, Packed):
+            lengths.append(column.lengths.astype(np.int64))
+        elif isinstance(column, list):
+            lengths.append(np.fromiter(map(len, column), dtype=np.int64, count=count))
+    return lengths
 
 
 def _copy_in(
@@ -493,7 +548,7 @@ def _copy_in(
         cursor = wrapper.cursor  # the psycopg cursor under Django's wrapper
         with cursor.copy(sql) as copy:
             copy.write(COPY_SIGNATURE)
-            for start, stop in _chunks(count):
+            for start, stop in _chunks(count, _variable_lengths(columns, count)):
                 encoded = [_encode(kinds[name], columns[name], start, stop) for name in columns]
                 copy.write(_binary_chunk(encoded, stop - start))
             copy.write(COPY_TRAILER)

@@ -12,6 +12,9 @@ Volume rules (applied with ``volumes.apply_volume_delta`` in the same transactio
   (company time zone).
 * A return subtracts the returned lines' PV/CV the same way, in the period of the refund time:
   volume comes off in the period the return is processed, and closed periods never change.
+  A return of an order whose own period is already closed (``after_close``) moves no volume:
+  the closed period keeps it, and the commissions it produced are clawed back instead
+  (``compensation.clawbacks.do_claw_back``, in the same transaction).
 * A cancellation (a paid order, no returns, its period still open) subtracts the whole order in
   the order's own period.
 
@@ -422,6 +425,8 @@ def do_return_order(
     sequence = original.returns.count() + 1
     number = f"{original.number}-R{sequence}"
     generated = len(number) > _NUMBER_LENGTH or Order.objects.filter(number=number).exists()
+    original_period = Period.objects.get(pk=original.period_id)
+    after_close = not original_period.is_open
     refund = Order.objects.create(
         number=_provisional_number() if generated else number,
         buyer=original.buyer,
@@ -430,6 +435,7 @@ def do_return_order(
         kind=original.kind,
         status=Order.Status.REFUNDED,
         returns_order=original,
+        after_close=after_close,
         currency=original.currency,
         amount=sum(line.amount for line in return_lines),
         pv=sum(line.pv for line in return_lines),
@@ -445,7 +451,12 @@ def do_return_order(
     for line in return_lines:
         line.order = refund
     OrderLine.objects.bulk_create(return_lines)
-    _move_volumes(refund, sign=-1, period_id=period.pk)
+    if after_close:
+        from downline.compensation.clawbacks import do_claw_back
+
+        do_claw_back(refund)
+    else:
+        _move_volumes(refund, sign=-1, period_id=period.pk)
     everything_returned = all(left[pk] == requested.get(pk, 0) for pk in original_lines)
     original.status = Order.Status.RETURNED if everything_returned else Order.Status.PARTLY_RETURNED
     original.save(update_fields=["status"])

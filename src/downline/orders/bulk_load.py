@@ -228,6 +228,7 @@ def do_bulk_load_orders(
             "kind": orders.kinds,
             "status": statuses,
             "returns_order_id": np.ma.masked_array(returns, mask=returns < 0),
+            "after_close": Const(False),  # imports never write into or after a closed period
             "currency": orders.currencies,
             "amount": orders.amounts,
             "pv": orders.pv,
@@ -398,7 +399,7 @@ class PeriodVolumeTable:
 def _stored_own_volumes(periods: list[int]) -> list[tuple[int, int, int, int, int, int, int]]:
     """Per (period, credited distributor): signed own PV, CV, customer PV, customer CV and the
     number of orders with any volume, over the stored orders of ``periods`` (cancelled orders
-    count nothing; returns count negative)."""
+    and returns after the close count nothing; other returns count negative)."""
     if not periods:
         return []
     marks = ", ".join(["%s"] * len(periods))

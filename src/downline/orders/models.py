@@ -238,6 +238,14 @@ class Order(models.Model):
         on_delete=models.PROTECT,
         related_name="returns",
     )
+    after_close = models.BooleanField(
+        _("return after the close"),
+        default=False,
+        help_text=_(
+            "A return of an order from a closed period: its volume stays with that period and "
+            "its commissions are clawed back instead."
+        ),
+    )
     currency = models.CharField(_("currency"), max_length=3)
     amount = models.BigIntegerField(_("amount (minor units)"), default=0)
     pv = models.BigIntegerField(_("PV (hundredths)"), default=0)

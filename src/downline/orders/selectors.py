@@ -176,12 +176,13 @@ def own_period_volumes(period: Period) -> dict[int, tuple[int, int, int, int]]:
     """PV, CV, customer PV, customer CV credited to each distributor by the orders of ``period``.
 
     Orders count positively and returns negatively in the period they were paid or refunded in;
-    cancelled orders count nothing (their volume was reversed in their own period).
+    cancelled orders count nothing (their volume was reversed in their own period), nor do returns
+    after the close (their volume stays with the closed period; their commissions are clawed back).
     """
     signed_pv = Case(When(returns_order__isnull=True, then=F("pv")), default=-F("pv"))
     signed_cv = Case(When(returns_order__isnull=True, then=F("cv")), default=-F("cv"))
     rows = (
-        Order.objects.filter(period=period)
+        Order.objects.filter(period=period, after_close=False)
         .exclude(status=Order.Status.CANCELLED)
         .values("distributor_id")
         .annotate(

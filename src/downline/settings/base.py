@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -25,6 +26,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django_tasks_db",
     "downline.core",
     "downline.accounts",
@@ -32,16 +35,25 @@ INSTALLED_APPS = [
     "downline.genealogy",
     "downline.orders",
     "downline.exchange",
+    "downline.compensation",
+    "downline.ledger",
+    "downline.payouts",
+    "downline.compliance",
+    "downline.simulation",
+    "downline.web",
     "downline.demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "downline.web.middleware.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -59,6 +71,9 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.csp",
+                "downline.web.context_processors.back_office",
             ],
         },
     },
@@ -106,7 +121,63 @@ STATIC_ROOT = VAR_DIR / "static"
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 
-LOGIN_URL = "admin:login"
+# --------------------------------------------------------------------------- web and security
+# See docs/web.md. DOWNLINE_HTTPS=1 (production behind TLS) makes every cookie Secure, redirects
+# http to https and sends HSTS; the local demo runs over http with it unset.
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:dashboard"
+LOGOUT_REDIRECT_URL = "web:login"
+DOWNLINE_HTTPS = os.environ.get("DOWNLINE_HTTPS", "0") == "1"
+SESSION_COOKIE_SECURE = DOWNLINE_HTTPS
+CSRF_COOKIE_SECURE = DOWNLINE_HTTPS
+LANGUAGE_COOKIE_SECURE = DOWNLINE_HTTPS
+SECURE_SSL_REDIRECT = DOWNLINE_HTTPS
+SECURE_HSTS_SECONDS = 31_536_000 if DOWNLINE_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = DOWNLINE_HTTPS
+if os.environ.get("DOWNLINE_BEHIND_PROXY", "0") == "1":
+    # the proxy in front terminates TLS and says so in this header (set it there, strip it
+    # from clients)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 60 * 60 * 12
+CSRF_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+DEFAULT_FROM_EMAIL = os.environ.get("DOWNLINE_FROM_EMAIL", "Downline <no-reply@localhost>")
+EMAIL_VERIFICATION_MAX_AGE = 3 * 24 * 60 * 60
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
+# Login attempts that fail within the window, per account and per client address; over the
+# limit, sign-in is refused (even with the right password) until the window has passed.
+DOWNLINE_LOGIN_FAILURES_PER_ACCOUNT = int(
+    os.environ.get("DOWNLINE_LOGIN_FAILURES_PER_ACCOUNT", "5")
+)
+DOWNLINE_LOGIN_FAILURES_PER_ADDRESS = int(
+    os.environ.get("DOWNLINE_LOGIN_FAILURES_PER_ADDRESS", "20")
+)
+DOWNLINE_LOGIN_WINDOW_SECONDS = int(os.environ.get("DOWNLINE_LOGIN_WINDOW_SECONDS", "900"))
+# Staff must confirm a TOTP code on every sign-in to the back office and console. The Django
+# admin keeps its own login; DOWNLINE_ADMIN_REQUIRES_2FA=1 puts it behind the same check.
+DOWNLINE_ADMIN_REQUIRES_2FA = os.environ.get("DOWNLINE_ADMIN_REQUIRES_2FA", "0") == "1"
+OTP_TOTP_ISSUER = os.environ.get("DOWNLINE_COMPANY_NAME", "Downline Demo Company")
+# The rate limiter keeps its counters in the cache: with several app servers, point the
+# default cache at a shared store (database or Redis cache).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Company rules. The time zone decides which period an order belongs to; the placement shape
 # decides placement capacity ("binary": L/R; "matrix": slots 1..DOWNLINE_MATRIX_WIDTH;

@@ -78,7 +78,7 @@ def format_path(path: Iterable[str | int]) -> str:
     return text
 
 
-def _data_path(data: Any, loc: tuple[str | int, ...]) -> Path:
+def data_path(data: Any, loc: tuple[str | int, ...]) -> Path:
     """The part of a pydantic error location that names real keys and indices of ``data``
     (dropping union tags and model names pydantic inserts)."""
     path: list[str | int] = []
@@ -94,14 +94,14 @@ def _data_path(data: Any, loc: tuple[str | int, ...]) -> Path:
     return tuple(path)
 
 
-def _line_of(lines: dict[Path, int], path: Path) -> int | None:
+def line_of(lines: dict[Path, int], path: Path) -> int | None:
     for end in range(len(path), -1, -1):
         if path[:end] in lines:
             return lines[path[:end]]
     return None
 
 
-def _message(error: dict) -> str:
+def validation_message(error: dict) -> str:
     """A plan designer's wording of one pydantic error, in the current language."""
     kind = error["type"]
     context = error.get("ctx") or {}
@@ -170,11 +170,11 @@ def load_plan_text(text: str, source: str = "<plan>") -> LoadedPlan:
     except ValidationError as error:
         issues = []
         for item in error.errors():
-            path = _data_path(data, item["loc"])
-            issues.append(PlanIssue(format_path(path), _line_of(lines, path), _message(item)))
+            path = data_path(data, item["loc"])
+            issues.append(PlanIssue(format_path(path), line_of(lines, path), validation_message(item)))
         raise PlanError(source, issues) from None
     issues = [
-        PlanIssue(format_path(path), _line_of(lines, path), message)
+        PlanIssue(format_path(path), line_of(lines, path), message)
         for path, message in check_references(plan)
     ]
     if issues:

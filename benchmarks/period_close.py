@@ -1,0 +1,184 @@
+"""Close a commission period of 1,000,000 distributors and 3,000,000 orders on PostgreSQL.
+
+    .venv/bin/python benchmarks/period_close.py                       # load, then close
+    .venv/bin/python benchmarks/period_close.py --reuse               # close again on the loaded data
+    .venv/bin/python benchmarks/period_close.py --plan plans/unilevel.yaml --distributors 100000
+
+Steps, each timed and printed:
+
+1. (unless ``--reuse``) drop and recreate the database (default ``dl_close``), migrate, generate
+   the network and one month of orders (``downline.dataset.synth``, seeded; every newcomer's
+   starter kit plus two orders each: 3,000,000 orders for 1,000,000 distributors) and import
+   them with ``downline import``'s code path; store the plan as a version and activate it;
+2. in a fresh process (so that its peak memory is the final run's own), the final run of the
+   month end to end (``compensation.runs.do_run_final``): load the period from the database,
+   compute, write every commission line and every result with its trace (``COPY``), post to the
+   ledger, close the period, all in one transaction; each step's seconds and the peak memory;
+3. ``downline ledger check`` over the result.
+
+The target: the final run under 3 minutes, peak memory under 12 GB. With ``--reuse`` the
+existing final run is removed first (``TRUNCATE``), so the same period can be closed again.
+This is a measurement script, not a test; BENCHMARKS.md records its figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _previous_month() -> str:
+    today = datetime.now(UTC).date()
+    year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+    return f"{year:04d}-{month:02d}"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--distributors", type=int, default=1_000_000)
+    parser.add_argument("--orders-per-distributor", type=float, default=2.0)
+    parser.add_argument("--plan", type=Path, default=ROOT / "plans" / "kitchen-sink.yaml")
+    parser.add_argument("--month", default=_previous_month())
+    parser.add_argument("--database", default="dl_close")
+    parser.add_argument("--server", default="postgres://postgres@127.0.0.1:5432")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--reuse", action="store_true", help="keep the loaded database")
+    parser.add_argument("--final-only", action="store_true", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def setup(args: argparse.Namespace) -> None:
+    os.environ["DATABASE_URL"] = f"{args.server}/{args.database}"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "downline.settings.base"
+    os.environ.setdefault("DOWNLINE_TIME_ZONE", "UTC")
+    import django
+
+    django.setup()
+
+
+def load(args: argparse.Namespace) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{args.server}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{args.database}"')
+    setup(args)
+    from django.core.management import call_command
+
+    from downline.compensation.plans import do_activate_plan_version, do_create_plan_version
+    from downline.dataset.csv_io import write_network, write_orders
+    from downline.dataset.synth import SynthOptions, synthesize
+    from downline.exchange.importing import company_shape, import_files
+    from downline.periods.actions import do_ensure_period
+
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    network, orders = synthesize(
+        SynthOptions(
+            distributors=args.distributors,
+            seed=args.seed,
+            shape="random",
+            placement=company_shape(),
+            last_month=args.month,
+            months=1,
+            orders_per_distributor=args.orders_per_distributor,
+        )
+    )
+    folder = Path(tempfile.mkdtemp(prefix="dl_close_"))
+    write_network(network, folder / "distributors.csv", shape=company_shape())
+    write_orders(orders, network, folder / "orders.csv")
+    report = import_files(folder / "distributors.csv", folder / "orders.csv")
+    for name in ("distributors.csv", "orders.csv"):
+        (folder / name).unlink()
+    folder.rmdir()
+    version = do_create_plan_version(args.plan.read_text(encoding="utf-8"), note="benchmark")
+    do_activate_plan_version(version, do_ensure_period(args.month))
+    say(
+        f"loaded {report.members:,} members and {report.orders:,} orders "
+        f"({report.returns:,} returns) in {time.perf_counter() - started:.1f} s"
+    )
+
+
+def final_only(args: argparse.Namespace) -> None:
+    setup(args)
+    from django.db import connection
+
+    from downline.compensation.runs import do_run_final
+    from downline.periods.models import Period
+
+    if args.reuse:
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE ledger_entry DISABLE TRIGGER USER")
+            cursor.execute("ALTER TABLE ledger_transaction DISABLE TRIGGER USER")
+            cursor.execute(
+                "TRUNCATE compensation_commissionline, compensation_runresult, ledger_entry, "
+                "ledger_account, ledger_transaction CASCADE"
+            )
+            cursor.execute("DELETE FROM compensation_run")
+            cursor.execute("ALTER TABLE ledger_entry ENABLE TRIGGER USER")
+            cursor.execute("ALTER TABLE ledger_transaction ENABLE TRIGGER USER")
+            cursor.execute(
+                "UPDATE periods_period SET status = 'open', closed_at = NULL WHERE code = %s",
+                [args.month],
+            )
+    period = Period.objects.get(code=args.month)
+    started = time.perf_counter()
+    last = [started]
+
+    def step(name: str) -> None:
+        now = time.perf_counter()
+        say(f"  {name}: {now - last[0]:.1f} s")
+        last[0] = now
+
+    run = do_run_final(period, on_step=step)
+    total = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
+    say(
+        f"final run #{run.pk}: {run.distributors:,} distributors, {run.orders:,} orders, "
+        f"{run.lines:,} lines, {run.total_paid / 100:,.2f} {run.currency} paid"
+    )
+    say(f"final run total: {total:.1f} s (target 180 s); peak memory {peak:.2f} GB (target 12 GB)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.final_only:
+        final_only(args)
+        return 0
+    say(f"machine: {platform.node()} · {os.cpu_count()} cores · Python {platform.python_version()}")
+    say(f"plan: {args.plan.name}; {args.distributors:,} distributors; month {args.month}")
+    if not args.reuse:
+        load(args)
+    forwarded = [a for a in (argv if argv is not None else sys.argv[1:]) if a != "--reuse"]
+    command = [sys.executable, __file__, *forwarded, "--final-only"]
+    if args.reuse:
+        command.append("--reuse")
+    say("final run (fresh process):")
+    subprocess.run(command, check=True)
+    setup(args)
+    from downline.ledger.checks import violations
+
+    started = time.perf_counter()
+    found = violations()
+    say(f"ledger check: {len(found)} violations in {time.perf_counter() - started:.1f} s")
+    for sentence in found[:10]:
+        say(f"  {sentence}")
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""Who may open which page.
+
+* ``member_required``: a signed-in login linked to a network member; the member is passed to
+  the view. Anyone else signed in gets 404 (these pages do not exist for them).
+* ``staff_required``: a signed-in staff login whose session confirmed a one-time code; anyone
+  else gets 404, so the console's addresses tell an outsider nothing. (Staff without a
+  confirmed code never get this far: ``StaffTwoFactorMiddleware`` sends them to confirm one.)
+
+Rows of other members are looked up through ``selectors.visible_member`` /
+``selectors.customer_of``, which find nothing outside the viewer's own downline: the views
+answer 404 for those ids, the same as for ids that do not exist.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+
+from .selectors import distributor_of
+
+
+def member_required(view):
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        member = distributor_of(request.user)
+        if member is None or member.is_customer:
+            raise Http404
+        return view(request, member, *args, **kwargs)
+
+    return wrapped
+
+
+def staff_required(view):
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not (request.user.is_staff and request.user.is_verified()):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapped

@@ -1,0 +1,98 @@
+"""Writes started from the back office: joining through a referral link."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from downline.accounts.actions import do_create_user
+from downline.accounts.models import User
+from downline.core.errors import DownlineError
+from downline.genealogy.actions import do_enroll
+from downline.genealogy.models import Distributor
+from downline.genealogy.rules import company_today
+
+MEMBER_ID_PREFIX = "W"
+
+
+class JoinError(DownlineError):
+    """A sign-up through a referral link that cannot be accepted as given."""
+
+
+def referral_sponsor(code: str) -> Distributor | None:
+    """The distributor whose referral code is ``code``: their member id (case-insensitive).
+
+    Only a distributor in good standing (status ``active``) invites; any other code finds no
+    one, exactly like a code that does not exist.
+    """
+    code = (code or "").strip()
+    if not code:
+        return None
+    return (
+        Distributor.objects.filter(
+            member_id__iexact=code,
+            kind=Distributor.Kind.DISTRIBUTOR,
+            status=Distributor.Status.ACTIVE,
+        )
+        .only("id", "member_id", "name", "kind", "status", "joined_on", "user_id")
+        .first()
+    )
+
+
+def _new_member_id() -> str:
+    """``W`` and ten random digits, not yet taken."""
+    while True:
+        candidate = f"{MEMBER_ID_PREFIX}{secrets.randbelow(10**10):010d}"
+        if not Distributor.objects.filter(member_id=candidate).exists():
+            return candidate
+
+
+def do_join(
+    sponsor: Distributor, *, name: str, email: str, password: str, language: str
+) -> Distributor:
+    """Enroll a prospect under ``sponsor`` with a login that waits for e-mail confirmation.
+
+    The login's username is the e-mail address (lower case); it is inactive until the address
+    is confirmed. The member is a distributor placed by the company's default placement under
+    the sponsor, and joins today (company time). All or nothing: one transaction.
+    """
+    email = email.strip().lower()
+    name = " ".join(name.split())
+    if not name:
+        raise JoinError(_("Please give your name."), field="name")
+    with transaction.atomic():
+        if (
+            User.objects.filter(email__iexact=email).exists()
+            or User.objects.filter(username__iexact=email).exists()
+        ):
+            raise JoinError(
+                _(
+                    "There is already an account for %(email)s. Sign in, or reset your "
+                    "password if you have forgotten it."
+                )
+                % {"email": email},
+                field="email",
+            )
+        first, _space, last = name.partition(" ")
+        user = do_create_user(
+            email,
+            password=password,
+            email=email,
+            language=language,
+            first_name=first,
+            last_name=last,
+            active=False,
+        )
+        return do_enroll(
+            member_id=_new_member_id(),
+            sponsor=sponsor,
+            joined_on=company_today(),
+            name=name,
+            email=email,
+            language=language,
+            user=user,
+            reason=_("Joined through the referral link of %(sponsor)s.")
+            % {"sponsor": sponsor.member_id},
+        )

@@ -1,0 +1,471 @@
+"""Reads behind the back-office pages: the open period, dashboard figures, the team and the
+customers of the signed-in distributor.
+
+Every read here is bounded: tree pages read one front line at a time (paginated), level lists
+one level (paginated), searches a fixed number of candidates. Volumes are the live
+``PeriodVolume`` rows of the period that contains the present instant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, IntegerField, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from downline.calendar import PeriodBounds, bounds_for_instant
+from downline.genealogy.models import Distributor, StructureEvent
+from downline.genealogy.tree_sql import (
+    ENROLLMENT,
+    PLACEMENT,
+    TABLE,
+    TREES,
+    is_in_subtree,
+    parent_column,
+)
+from downline.orders.models import Order, PeriodVolume
+from downline.orders.selectors import VolumeRow, member_period_volumes
+from downline.periods.models import Period
+
+from .team_events import RECRUIT, TeamEvent, register_team_event_source
+
+PAGE_SIZE = 50
+SEARCH_LIMIT = 20
+SEARCH_CANDIDATES = 200
+SMALL_TEAM = 5_000
+MAX_LEVEL = 20
+RECENT_EVENTS_SCANNED = 200
+EVENTS = StructureEvent._meta.db_table
+
+
+# --------------------------------------------------------------------------- periods
+
+
+@dataclass(frozen=True)
+class CurrentPeriod:
+    """The period that contains the present instant: its bounds always, its row once it exists
+    (it is created by the first order or move in it)."""
+
+    bounds: PeriodBounds
+    period: Period | None
+
+    @property
+    def code(self) -> str:
+        return self.bounds.code
+
+    @property
+    def first_day(self) -> date:
+        return self.bounds.first_day
+
+
+def current_period(now: datetime | None = None) -> CurrentPeriod:
+    bounds = bounds_for_instant(
+        now or timezone.now(), settings.DOWNLINE_PERIOD_KIND, settings.DOWNLINE_TIME_ZONE
+    )
+    return CurrentPeriod(bounds, Period.objects.filter(code=bounds.code).first())
+
+
+# --------------------------------------------------------------------------- who may see whom
+
+
+def distributor_of(user) -> Distributor | None:
+    """The network member linked to a login, or ``None`` (staff without a membership)."""
+    if not user.is_authenticated:
+        return None
+    return Distributor.objects.filter(user_id=user.pk).first()
+
+
+def in_downline(viewer: Distributor, member: Distributor, tree: str | None = None) -> bool:
+    """``member`` is ``viewer`` or below them in ``tree`` (or, with no tree, in either)."""
+    if member.pk == viewer.pk:
+        return True
+    trees = TREES if tree is None else (tree,)
+    return any(is_in_subtree(name, member.pk, viewer.pk) for name in trees)
+
+
+def visible_member(
+    viewer: Distributor, member_id: str, tree: str | None = None
+) -> Distributor | None:
+    """The member ``member_id`` if ``viewer`` may see them (themselves or their downline in
+    ``tree``, or in either tree), else ``None``: the caller answers 404 either way, so a guessed
+    id tells nothing about whether it exists."""
+    member = Distributor.objects.filter(member_id=member_id).first()
+    if member is None or not in_downline(viewer, member, tree):
+        return None
+    return member
+
+
+# --------------------------------------------------------------------------- dashboard
+
+
+@dataclass(frozen=True)
+class Leg:
+    member_id: str
+    name: str
+    pv: int
+    cv: int
+    position: int | None = None
+
+
+@dataclass(frozen=True)
+class DashboardFigures:
+    volumes: VolumeRow
+    placement_legs: list[Leg]
+    enrollment_legs: list[Leg]
+    front_line: int
+    enrollment_downline: int
+    placement_downline: int
+
+
+def dashboard_figures(
+    member: Distributor, period: Period | None, legs: int = 10
+) -> DashboardFigures:
+    """Live volumes of ``member`` in ``period``, the group volume of each placement leg (by
+    position), the ``legs`` strongest enrollment legs (by group CV) and the team sizes.
+
+    Four queries whatever the size of the team.
+    """
+    volumes = VolumeRow() if period is None else member_period_volumes(member, period)
+    pv_of = _volume_subquery(period, "placement_group_pv")
+    cv_of = _volume_subquery(period, "placement_group_cv")
+    placement = [
+        Leg(row["member_id"], row["name"], row["leg_pv"], row["leg_cv"], row["placement_position"])
+        for row in Distributor.objects.filter(placement_parent=member)
+        .annotate(leg_pv=pv_of, leg_cv=cv_of)
+        .order_by("placement_position", "member_id")
+        .values("member_id", "name", "placement_position", "leg_pv", "leg_cv")[:legs]
+    ]
+    enrollment: list[Leg] = []
+    if period is not None:
+        enrollment = [
+            Leg(*row)
+            for row in PeriodVolume.objects.filter(
+                period=period,
+                distributor__sponsor=member,
+                distributor__kind=Distributor.Kind.DISTRIBUTOR,
+            )
+            .order_by("-group_cv", "distributor__member_id")
+            .values_list("distributor__member_id", "distributor__name", "group_pv", "group_cv")[
+                :legs
+            ]
+        ]
+    front_line = Distributor.objects.filter(
+        sponsor=member, kind=Distributor.Kind.DISTRIBUTOR
+    ).count()
+    return DashboardFigures(
+        volumes=volumes,
+        placement_legs=placement,
+        enrollment_legs=enrollment,
+        front_line=front_line,
+        enrollment_downline=member.enrollment_downline,
+        placement_downline=member.placement_downline,
+    )
+
+
+def _volume_subquery(period: Period | None, column: str):
+    if period is None:
+        return Coalesce(Subquery(PeriodVolume.objects.none().values(column)[:1]), 0)
+    return Coalesce(
+        Subquery(
+            PeriodVolume.objects.filter(period_id=period.pk, distributor_id=OuterRef("pk")).values(
+                column
+            )[:1],
+            output_field=IntegerField(),
+        ),
+        0,
+    )
+
+
+# --------------------------------------------------------------------------- team events
+
+
+@register_team_event_source
+def recent_recruits(member: Distributor, limit: int) -> list[TeamEvent]:
+    """The newest enrollments of distributors anywhere in ``member``'s enrollment downline.
+
+    A small team (up to ``SMALL_TEAM`` below) is walked down and joined with its enrollment
+    events; for a larger one the ``RECENT_EVENTS_SCANNED`` newest enrollments of the whole
+    network are checked by walking up from each until ``member`` or the root, so the cost
+    follows the depth of the tree, not the size of the team.
+    """
+    if member.enrollment_downline == 0:
+        return []
+    with connection.cursor() as cursor:
+        if member.enrollment_downline <= SMALL_TEAM:
+            cursor.execute(
+                f"""WITH RECURSIVE downline(id, lvl) AS (
+    SELECT d.id, 1 FROM {TABLE} d WHERE d.sponsor_id = CAST(%s AS BIGINT) AND d.kind = 'distributor'
+    UNION ALL
+    SELECT d.id, w.lvl + 1 FROM {TABLE} d JOIN downline w ON d.sponsor_id = w.id
+    WHERE d.kind = 'distributor'
+)
+SELECT e.effective_at, d.member_id, d.name, w.lvl
+FROM downline w JOIN {TABLE} d ON d.id = w.id
+JOIN {EVENTS} e ON e.distributor_id = d.id AND e.kind = 'enrolled'
+ORDER BY e.effective_at DESC, e.id DESC LIMIT %s""",
+                [member.pk, limit],
+            )
+            rows = cursor.fetchall()
+        else:
+            cursor.execute(
+                f"""SELECT e.distributor_id, e.effective_at, d.member_id, d.name
+FROM {EVENTS} e JOIN {TABLE} d ON d.id = e.distributor_id
+WHERE e.kind = 'enrolled' AND d.kind = 'distributor' AND d.id <> %s
+ORDER BY e.effective_at DESC, e.id DESC LIMIT %s""",
+                [member.pk, RECENT_EVENTS_SCANNED],
+            )
+            candidates = cursor.fetchall()
+            levels = _levels_below(cursor, member, [row[0] for row in candidates], ENROLLMENT)
+            rows = [
+                (at, member_id, name, levels[pk])
+                for pk, at, member_id, name in candidates
+                if pk in levels
+            ][:limit]
+    return [
+        TeamEvent(
+            at=at if isinstance(at, datetime) else datetime.fromisoformat(str(at)),
+            kind=RECRUIT,
+            member_id=member_id,
+            name=name,
+            text=gettext("%(name)s (%(member)s) joined your team on level %(level)d.")
+            % {"name": name or member_id, "member": member_id, "level": level},
+            level=level,
+        )
+        for at, member_id, name, level in rows
+    ]
+
+
+def _levels_below(cursor, top: Distributor, ids: list[int], tree: str) -> dict[int, int]:
+    """For each of ``ids`` that lies below ``top`` in ``tree``: how many levels below.
+
+    One query: walks up from every id at once and stops at ``top`` or the root.
+    """
+    if not ids:
+        return {}
+    column = parent_column(tree)
+    marks = ", ".join(["%s"] * len(ids))
+    cursor.execute(
+        f"""WITH RECURSIVE up(start, id, lvl) AS (
+    SELECT d.id, d.{column}, 1 FROM {TABLE} d WHERE d.id IN ({marks})
+    UNION ALL
+    SELECT u.start, d.{column}, u.lvl + 1 FROM up u JOIN {TABLE} d ON d.id = u.id
+    WHERE u.id <> %s
+)
+SELECT start, lvl FROM up WHERE id = %s""",
+        [*ids, top.pk, top.pk],
+    )
+    return dict(cursor.fetchall())
+
+
+# --------------------------------------------------------------------------- the team
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list
+    page: int
+    total: int
+    page_size: int = PAGE_SIZE
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.num_pages
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+
+def clean_tree(value: str | None) -> str:
+    return value if value in TREES else ENROLLMENT
+
+
+def _with_status(rows: QuerySet[Distributor], period: Period | None, tree: str) -> QuerySet:
+    """Annotate each member with this period's PV (``period_pv``), the date of the last order
+    credited to them (``last_order_at``) and the size of their downline in ``tree``."""
+    last_order = Subquery(
+        Order.objects.filter(distributor_id=OuterRef("pk"), returns_order__isnull=True)
+        .exclude(status=Order.Status.CANCELLED)
+        .order_by("-paid_at")
+        .values("paid_at")[:1]
+    )
+    return rows.annotate(period_pv=_volume_subquery(period, "pv"), last_order_at=last_order).only(
+        "id",
+        "member_id",
+        "name",
+        "status",
+        "kind",
+        "joined_on",
+        "placement_position",
+        "enrollment_downline",
+        "placement_downline",
+    )
+
+
+def tree_children(parent: Distributor, tree: str, period: Period | None, page: int = 1) -> Page:
+    """One page of ``parent``'s front line in ``tree`` (distributors only), each with their
+    status at a glance. Two queries: the page and the count."""
+    column = parent_column(tree)
+    rows = Distributor.objects.filter(**{column: parent.pk}, kind=Distributor.Kind.DISTRIBUTOR)
+    total = rows.count()
+    order = ("placement_position", "member_id") if tree == PLACEMENT else ("member_id",)
+    start = (page - 1) * PAGE_SIZE
+    members = list(_with_status(rows, period, tree).order_by(*order)[start : start + PAGE_SIZE])
+    return Page(rows=_with_below(members, tree), page=page, total=total)
+
+
+def search_downline(viewer: Distributor, query: str, tree: str) -> list[Distributor]:
+    """Distributors in ``viewer``'s downline in ``tree`` whose member id starts with ``query``
+    or whose name contains it (case-insensitive), at most ``SEARCH_LIMIT``, by member id.
+
+    A small team is walked down and filtered in the same query. For a large one, up to
+    ``SEARCH_CANDIDATES`` matches in the whole network are read (member ids through their
+    index) and kept when a walk up from them reaches ``viewer``; the root sees everyone.
+    """
+    text = query.strip()
+    if len(text) < 2:
+        return []
+    downline = viewer.enrollment_downline if tree == ENROLLMENT else viewer.placement_downline
+    if downline == 0:
+        return []
+    matches = (
+        Q(member_id__startswith=text)
+        | Q(member_id__startswith=text.upper())
+        | Q(name__icontains=text)
+    )
+    column = parent_column(tree)
+    if downline <= SMALL_TEAM:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""WITH RECURSIVE downline(id) AS (
+    SELECT d.id FROM {TABLE} d WHERE d.{column} = CAST(%s AS BIGINT) AND d.kind = 'distributor'
+    UNION ALL
+    SELECT d.id FROM {TABLE} d JOIN downline w ON d.{column} = w.id WHERE d.kind = 'distributor'
+) SELECT id FROM downline""",
+                [viewer.pk],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+        return list(
+            Distributor.objects.filter(matches, id__in=ids, kind=Distributor.Kind.DISTRIBUTOR)
+            .order_by("member_id")
+            .only("id", "member_id", "name", "status", "joined_on")[:SEARCH_LIMIT]
+        )
+    by_id = list(
+        Distributor.objects.filter(
+            Q(member_id__startswith=text) | Q(member_id__startswith=text.upper()),
+            kind=Distributor.Kind.DISTRIBUTOR,
+        )
+        .exclude(pk=viewer.pk)
+        .order_by("member_id")
+        .values_list("id", flat=True)[:SEARCH_CANDIDATES]
+    )
+    by_name = list(
+        Distributor.objects.filter(name__icontains=text, kind=Distributor.Kind.DISTRIBUTOR)
+        .exclude(pk=viewer.pk)
+        .values_list("id", flat=True)[:SEARCH_CANDIDATES]
+    )
+    candidates = list(dict.fromkeys(by_id + by_name))
+    if getattr(viewer, column) is None:
+        kept = candidates  # the root of this tree: every member is below
+    else:
+        with connection.cursor() as cursor:
+            kept = list(_levels_below(cursor, viewer, candidates, tree))
+    return list(
+        Distributor.objects.filter(id__in=kept)
+        .order_by("member_id")
+        .only("id", "member_id", "name", "status", "joined_on")[:SEARCH_LIMIT]
+    )
+
+
+def level_page(
+    viewer: Distributor,
+    tree: str,
+    level: int,
+    period: Period | None,
+    *,
+    page: int = 1,
+    active_only: bool = False,
+    joined_since: date | None = None,
+) -> Page:
+    """Distributors exactly ``level`` levels below ``viewer`` in ``tree``, by member id, with
+    their status at a glance; ``active_only`` keeps status ``active``, ``joined_since`` those who
+    joined on or after that day. Three queries: the count, the page's ids, and their rows."""
+    if not 1 <= level <= MAX_LEVEL:
+        raise ValueError(f"level must be 1..{MAX_LEVEL}, not {level}")
+    column = parent_column(tree)
+    where, params = ["w.lvl = %s"], [level]
+    if active_only:
+        where.append("d.status = 'active'")
+    if joined_since is not None:
+        where.append("d.joined_on >= %s")
+        params.append(joined_since)
+    body = f"""WITH RECURSIVE downline(id, lvl) AS (
+    SELECT d.id, 1 FROM {TABLE} d WHERE d.{column} = CAST(%s AS BIGINT) AND d.kind = 'distributor'
+    UNION ALL
+    SELECT d.id, w.lvl + 1 FROM {TABLE} d JOIN downline w ON d.{column} = w.id
+    WHERE w.lvl < %s AND d.kind = 'distributor'
+)
+SELECT {{columns}} FROM downline w JOIN {TABLE} d ON d.id = w.id WHERE {" AND ".join(where)}"""
+    start = (page - 1) * PAGE_SIZE
+    with connection.cursor() as cursor:
+        cursor.execute(body.format(columns="COUNT(*)"), [viewer.pk, level, *params])
+        total = cursor.fetchone()[0]
+        cursor.execute(
+            body.format(columns="d.id") + " ORDER BY d.member_id LIMIT %s OFFSET %s",
+            [viewer.pk, level, *params, PAGE_SIZE, start],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    members = list(
+        _with_status(Distributor.objects.filter(id__in=ids), period, tree).order_by("member_id")
+    )
+    return Page(rows=_with_below(members, tree), page=page, total=total)
+
+
+def _with_below(members: list[Distributor], tree: str) -> list[Distributor]:
+    """Set ``below``: how many distributors are under each member in ``tree``."""
+    for row in members:
+        row.below = row.placement_downline if tree == PLACEMENT else row.enrollment_downline
+    return members
+
+
+# --------------------------------------------------------------------------- customers
+
+
+def customers_page(viewer: Distributor, page: int = 1) -> Page:
+    """``viewer``'s retail customers by member id, with their number of orders and the last one."""
+    rows = Distributor.objects.filter(sponsor=viewer, kind=Distributor.Kind.CUSTOMER)
+    total = rows.count()
+    start = (page - 1) * PAGE_SIZE
+    customers = list(
+        rows.annotate(
+            order_count=Count("purchases", filter=Q(purchases__returns_order__isnull=True)),
+            last_order_at=Max("purchases__paid_at"),
+        ).order_by("member_id")[start : start + PAGE_SIZE]
+    )
+    return Page(rows=customers, page=page, total=total)
+
+
+def customer_of(viewer: Distributor, member_id: str) -> Distributor | None:
+    """``viewer``'s own retail customer ``member_id``; ``None`` for anyone else's."""
+    return Distributor.objects.filter(
+        member_id=member_id, sponsor=viewer, kind=Distributor.Kind.CUSTOMER
+    ).first()
+
+
+def customer_orders(customer: Distributor) -> QuerySet[Order]:
+    """The customer's orders and returns, newest first, with their lines."""
+    return (
+        Order.objects.filter(buyer=customer)
+        .select_related("period", "returns_order")
+        .prefetch_related("lines")
+        .order_by("-paid_at", "-id")
+    )

@@ -1,0 +1,133 @@
+"""Payout batches: holds, second-person approval, exports, paid once, failed payouts."""
+
+from __future__ import annotations
+
+import pytest
+
+from downline.compensation.runs import do_run_final
+from downline.genealogy.models import Distributor
+from downline.ledger.checks import violations
+from downline.ledger.models import Account
+from downline.ledger.selectors import balance
+from downline.payouts.actions import (
+    PayoutError,
+    do_approve_payout_batch,
+    do_create_payout_batch,
+    do_export_payout_batch,
+    do_mark_batch_paid,
+    do_mark_payout_failed,
+    do_submit_payout_batch,
+)
+from downline.payouts.instructions import Debtor
+from downline.payouts.models import PayoutHold, PayoutProfile
+
+from .conftest import at
+
+DEBTOR = Debtor("Downline GmbH", "DE89370400440532013000", "COBADEFFXXX")
+
+
+@pytest.fixture
+def staff(django_user_model):
+    return (
+        django_user_model.objects.create(username="maker"),
+        django_user_model.objects.create(username="checker"),
+    )
+
+
+@pytest.fixture
+def earned(world):
+    """September pays A 3.00, R 3.00, B 101.50 (see test_runs)."""
+    world.order("B", 3, at(2026, 9, 10))
+    do_run_final(world.period("2026-09"))
+    PayoutProfile.objects.create(
+        distributor=world["B"],
+        account_holder="Bożena Müller-Щукина",
+        iban="PL61109010140000071219812874",
+        bic="WBKPPLPP",
+        tax_id="PL-1",
+    )
+    PayoutProfile.objects.create(
+        distributor=world["A"], account_holder="A", iban="DE00 1234", tax_id="x"
+    )
+    PayoutProfile.objects.create(
+        distributor=world["R"],
+        account_holder="R",
+        iban="DE89370400440532013000",
+        tax_id="",
+    )
+    return world
+
+
+def test_a_batch_pays_balances_over_the_minimum_and_lists_holds(earned, staff):
+    batch = do_create_payout_batch("EUR", minimum=200, actor=staff[0])
+    assert [(p.distributor.member_id, p.amount) for p in batch.payouts.all()] == [("B", 10150)]
+    holds = {h.distributor.member_id: h.reason for h in batch.holds.all()}
+    assert holds == {
+        "A": PayoutHold.Reason.MISSING_BANK_DETAILS,
+        "R": PayoutHold.Reason.MISSING_TAX_DETAILS,
+    }
+    assert balance(earned["B"], "EUR").wallet == 0  # reserved in clearing
+    clearing = Account.objects.get(kind=Account.Kind.PAYOUTS_CLEARING)
+    assert clearing.normal_balance == 10150
+    assert violations() == []
+
+
+def test_suspended_and_compliance_holds(earned, staff):
+    Distributor.objects.filter(pk=earned["B"].pk).update(status=Distributor.Status.SUSPENDED)
+    batch = do_create_payout_batch("EUR", minimum=200, actor=staff[0])
+    assert batch.holds.get(distributor=earned["B"]).reason == PayoutHold.Reason.SUSPENDED
+    assert batch.count == 0
+
+
+def test_approval_needs_a_second_person_and_paid_pays_once(earned, staff):
+    maker, checker = staff
+    batch = do_create_payout_batch("EUR", minimum=200, actor=maker)
+    with pytest.raises(PayoutError, match="other than its creator"):
+        do_approve_payout_batch(batch, actor=maker)
+    with pytest.raises(PayoutError, match="must be approved"):
+        do_mark_batch_paid(batch, actor=checker)
+    do_approve_payout_batch(batch, actor=checker)
+    sepa = do_export_payout_batch(
+        batch, file_format="sepa", debtor=DEBTOR, execution_date=at(2026, 11, 25).date()
+    )
+    assert b"<CtrlSum>101.50</CtrlSum>" in sepa and b"Bozena Mueller-Shchukina" in sepa
+    csv = do_export_payout_batch(batch, file_format="csv", execution_date=at(2026, 11, 25).date())
+    assert b"101.50" in csv
+    do_mark_batch_paid(batch, actor=checker)
+    bank = Account.objects.get(kind=Account.Kind.BANK)
+    assert bank.balance == -10150
+    with pytest.raises(PayoutError, match="never pays again"):
+        do_mark_batch_paid(batch, actor=checker)
+    bank.refresh_from_db()
+    assert bank.balance == -10150
+    assert violations() == []
+
+
+def test_a_failed_payout_returns_its_money_to_the_wallet(earned, staff):
+    maker, checker = staff
+    batch = do_create_payout_batch("EUR", minimum=200, actor=maker)
+    do_approve_payout_batch(batch, actor=checker)
+    payout = batch.payouts.get()
+    do_mark_payout_failed(payout, reason="account closed", actor=checker)
+    assert balance(earned["B"], "EUR").wallet == 10150
+    do_mark_batch_paid(batch, actor=checker)  # nothing pending: nothing posted to the bank
+    assert not Account.objects.filter(kind=Account.Kind.BANK).exists()
+    with pytest.raises(PayoutError, match="only a pending payout"):
+        do_mark_payout_failed(payout, reason="again", actor=checker)
+    assert violations() == []
+
+
+def test_a_provider_submission_is_idempotent(earned, staff, tmp_path):
+    maker, checker = staff
+    batch = do_create_payout_batch("EUR", minimum=200, actor=maker)
+    do_approve_payout_batch(batch, actor=checker)
+    day = at(2026, 11, 25).date()
+    first = do_submit_payout_batch(
+        batch, provider="sepa-file", debtor=DEBTOR, execution_date=day, folder=tmp_path
+    )
+    again = do_submit_payout_batch(
+        batch, provider="sepa-file", debtor=DEBTOR, execution_date=day, folder=tmp_path
+    )
+    assert first == again
+    assert len(list(tmp_path.glob("*.xml"))) == 1
+    assert batch.payouts.get().provider_reference == first[0].provider_reference
