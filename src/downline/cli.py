@@ -28,6 +28,8 @@ DJANGO_COMMANDS: dict[str, str] = {
     "run": "run_period",
     "payouts": "payouts",
     "ledger": "ledger",
+    "disclosure": "disclosure",
+    "indicators": "indicators",
 }
 
 # engine commands whose sub-command needs the database: (command, sub-command) -> Django command
@@ -49,6 +51,8 @@ Commands:
   run       commission runs: `run projection|preview|final --period 2026-10`
   payouts   payout batches: `payouts create|approve|export|mark-paid|list`
   ledger    the double-entry ledger: `ledger check`, `ledger balances`
+  disclosure  the income disclosure statement (HTML or PDF) over final runs
+  indicators  pyramid-risk indicators of a period, green/amber/red
   manage    any Django management command (`downline manage migrate`)
 
 Run `downline <command> --help` for the options of a command.
