@@ -121,12 +121,15 @@ def final_only(args: argparse.Namespace) -> None:
     from downline.periods.models import Period
 
     if args.reuse:
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
         with connection.cursor() as cursor:
             cursor.execute("ALTER TABLE ledger_entry DISABLE TRIGGER USER")
             cursor.execute("ALTER TABLE ledger_transaction DISABLE TRIGGER USER")
             cursor.execute(
-                "TRUNCATE compensation_commissionline, compensation_runresult, ledger_entry, "
-                "ledger_account, ledger_transaction CASCADE"
+                "TRUNCATE compensation_commissionline, compensation_lineblock, "
+                "compensation_runresult, ledger_entry, ledger_account, ledger_transaction CASCADE"
             )
             cursor.execute("DELETE FROM compensation_run")
             cursor.execute("ALTER TABLE ledger_entry ENABLE TRIGGER USER")

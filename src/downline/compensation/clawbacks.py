@@ -205,6 +205,7 @@ def do_claw_back(refund: Order) -> Clawback | None:
         % {"refund": refund.number, "order": original.number, "period": run.period.code},
         Entries.join(*parts),
         idempotency_key=f"clawback:{refund.pk}",
+        currency=run.currency,
     )
     clawback.save(update_fields=["ledger_transaction"])
     return clawback

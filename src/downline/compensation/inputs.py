@@ -14,6 +14,7 @@ Reads run inside the caller's transaction, so a final run sees one consistent sn
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -24,14 +25,13 @@ from django.db import connection
 from downline.calendar import bounds_for_code
 from downline.engine.inputs import PeriodInputs
 from downline.engine.plan import Plan
-from downline.exchange.bulk_sql import naive_utc_sql, read_columns
+from downline.exchange.bulk_sql import read_columns
 from downline.genealogy.models import Distributor, StructureEvent
 from downline.orders.models import Order
 from downline.periods.models import Period
 from downline.periods.selectors import company_time_zone
 
 EPOCH_DAY = np.datetime64("1970-01-01", "D")
-EPOCH_US = np.datetime64("1970-01-01T00:00:00", "us")
 STATUS_CODES = {
     Distributor.Status.ACTIVE: 0,
     Distributor.Status.SUSPENDED: 1,
@@ -48,22 +48,60 @@ class StoredPeriod:
     order_ids: np.ndarray  # int64[m]: Order primary key of each order row
 
 
-def _members(ends_at: datetime) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray, ...]:
+def _epoch_seconds_sql(column: str) -> str:
+    """SQL for whole seconds since 1970-01-01 UTC of an instant column (day buckets need no
+    more: local midnights fall on whole seconds)."""
+    if connection.vendor == "postgresql":
+        return f"CAST(FLOOR(EXTRACT(EPOCH FROM {column})) AS BIGINT)"
+    return f"CAST(strftime('%%s', {column}) AS INTEGER)"
+
+
+def _epoch_day_sql(column: str) -> str:
+    """SQL for the days since 1970-01-01 of a date column."""
+    if connection.vendor == "postgresql":
+        return f"({column} - DATE '1970-01-01')"
+    return f"CAST(julianday({column}) - 2440587.5 AS INTEGER)"
+
+
+def _status_sql(column: str) -> str:
+    cases = " ".join(f"WHEN '{name}' THEN {code}" for name, code in STATUS_CODES.items())
+    return f"CASE {column} {cases} END"
+
+
+class OrderIds(Sequence[str]):
+    """Order ids for the engine's messages: the primary keys as text, made on demand."""
+
+    def __init__(self, keys: np.ndarray) -> None:
+        self.keys = keys
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [str(key) for key in self.keys[index].tolist()]
+        return str(int(self.keys[index]))
+
+
+def _members(ends_at: datetime) -> tuple:
     """Every member as stood at ``ends_at``: (db ids, member ids, sponsor db ids, placement
-    db ids, positions, joined days, status codes, is customer), references -1 for none."""
+    db ids, positions, joined days, status codes, is customer, kept), references -1 for none."""
     table = Distributor._meta.db_table
+    customer = Distributor.Kind.CUSTOMER.value
     columns = read_columns(
-        f"""SELECT id, member_id, sponsor_id, placement_parent_id, placement_position,
-                   joined_on, status, kind FROM {table} ORDER BY id"""
+        f"""SELECT id, member_id, COALESCE(sponsor_id, -1), COALESCE(placement_parent_id, -1),
+                   COALESCE(placement_position, 0), {_epoch_day_sql("joined_on")},
+                   {_status_sql("status")}, CASE WHEN kind = '{customer}' THEN 1 ELSE 0 END
+            FROM {table} ORDER BY id"""
     ) or [[] for _ in range(8)]
     db_ids = np.array(columns[0], dtype=np.int64)
-    ids = list(columns[1])
-    sponsor = np.array([-1 if v is None else v for v in columns[2]], dtype=np.int64)
-    parent = np.array([-1 if v is None else v for v in columns[3]], dtype=np.int64)
-    position = np.array([v or 0 for v in columns[4]], dtype=np.int16)
-    joined = np.array(columns[5], dtype="datetime64[D]")
-    status = np.array([STATUS_CODES[v] for v in columns[6]], dtype=np.int8)
-    customer = np.array([v == Distributor.Kind.CUSTOMER for v in columns[7]], dtype=bool)
+    ids = columns[1]
+    sponsor = np.array(columns[2], dtype=np.int64)
+    parent = np.array(columns[3], dtype=np.int64)
+    position = np.array(columns[4], dtype=np.int16)
+    joined = np.array(columns[5], dtype=np.int32)
+    status = np.array(columns[6], dtype=np.int8)
+    is_customer = np.array(columns[7], dtype=bool)
     keep = np.ones(len(db_ids), dtype=bool)
     events = StructureEvent._meta.db_table
     with connection.cursor() as cursor:
@@ -91,13 +129,13 @@ def _members(ends_at: datetime) -> tuple[np.ndarray, list[str], np.ndarray, np.n
             parent[r] = -1 if new_parent is None else new_parent
             position[r] = new_position or 0
             status[r] = STATUS_CODES[new_status]
-            customer[r] = new_kind == Distributor.Kind.CUSTOMER
-    return db_ids, ids, sponsor, parent, position, joined, status, customer, keep
+            is_customer[r] = new_kind == Distributor.Kind.CUSTOMER
+    return db_ids, ids, sponsor, parent, position, joined, status, is_customer, keep
 
 
 def _period_days(period: Period, time_zone: str) -> tuple[int, np.ndarray]:
-    """The period's first local day (days since 1970-01-01) and the UTC instants (epoch µs) of
-    the local midnights that start each of its days and end its last."""
+    """The period's first local day (days since 1970-01-01) and the UTC instants (epoch
+    seconds) of the local midnights that start each of its days and end its last."""
     bounds = bounds_for_code(period.code, time_zone)
     tz = ZoneInfo(time_zone)
     days = (bounds.last_day - bounds.first_day).days + 1
@@ -107,7 +145,6 @@ def _period_days(period: Period, time_zone: str) -> tuple[int, np.ndarray]:
                 datetime.combine(
                     bounds.first_day + timedelta(days=k), datetime.min.time(), tz
                 ).timestamp()
-                * 1_000_000
             )
             for k in range(days + 1)
         ],
@@ -135,51 +172,49 @@ def load_period(period: Period, plan: Plan) -> StoredPeriod:
         return np.where(references >= 0, row_of_db[np.maximum(references, 0)], -1)
 
     orders_table = Order._meta.db_table
+    plan_currency = plan.currency if isinstance(plan.currency, str) else None
     columns = read_columns(
-        f"""SELECT id, number, distributor_id, buyer_id, is_customer_order,
-                   {naive_utc_sql("paid_at")}, pv, cv, amount, currency,
-                   returns_order_id IS NOT NULL
+        f"""SELECT id, distributor_id, buyer_id,
+                   CASE WHEN is_customer_order THEN 1 ELSE 0 END, {_epoch_seconds_sql("paid_at")},
+                   CASE WHEN returns_order_id IS NULL THEN pv ELSE -pv END,
+                   CASE WHEN returns_order_id IS NULL THEN cv ELSE -cv END,
+                   CASE WHEN returns_order_id IS NULL THEN amount ELSE -amount END,
+                   CASE WHEN currency = %s THEN 1 ELSE 0 END
             FROM {orders_table}
             WHERE period_id = %s AND status <> %s AND NOT after_close
             ORDER BY id""",
-        [period.pk, Order.Status.CANCELLED.value],
-    ) or [[] for _ in range(11)]
+        [plan_currency or "", period.pk, Order.Status.CANCELLED.value],
+    ) or [[] for _ in range(9)]
     order_db = np.array(columns[0], dtype=np.int64)
-    credited = np.array(columns[2], dtype=np.int64)
-    buyer = np.array(columns[3], dtype=np.int64)
-    by_customer = np.array(columns[4], dtype=bool)
-    paid_us = (
-        (np.array(columns[5], dtype="datetime64[us]") - EPOCH_US) // np.timedelta64(1, "us")
-    ).astype(np.int64)
-    sign = np.where(np.array(columns[10], dtype=bool), -1, 1).astype(np.int64)
+    credited = np.array(columns[1], dtype=np.int64)
+    buyer = np.array(columns[2], dtype=np.int64)
+    by_customer = np.array(columns[3], dtype=bool)
+    paid_s = np.array(columns[4], dtype=np.int64)
     first_day, midnights = _period_days(period, time_zone)
-    plan_currency = plan.currency if isinstance(plan.currency, str) else None
-    currency = np.array(columns[9], dtype="<U3")
     member_rows = row_of_db[credited] if len(credited) else np.zeros(0, dtype=np.int64)
     if np.any(member_rows < 0):
-        bad = columns[1][int(np.flatnonzero(member_rows < 0)[0])]
-        raise ValueError(f"order {bad} is credited to a member who is not a distributor")
+        bad = int(order_db[int(np.flatnonzero(member_rows < 0)[0])])
+        number = Order.objects.get(pk=bad).number
+        raise ValueError(f"order {number} is credited to a member who is not a distributor")
     inputs = PeriodInputs(
-        ids=[ids[r] for r in rows],
+        ids=[ids[r] for r in rows.tolist()],
         sponsor=remap(sponsor[rows]),
         placement=remap(parent[rows]),
         position=position[rows],
-        joined_day=((joined[rows] - EPOCH_DAY) // np.timedelta64(1, "D")).astype(np.int32),
+        joined_day=joined[rows],
         status=status[rows],
         first_day=first_day,
         last_day=first_day + len(midnights) - 2,
-        order_ids=list(columns[1]),
+        order_ids=OrderIds(order_db),
         order_member=member_rows,
         order_customer=np.where(by_customer, customer_of_db[buyer] if len(buyer) else -1, -1),
-        order_day=(first_day + np.searchsorted(midnights, paid_us, side="right") - 1).astype(
+        order_day=(first_day + np.searchsorted(midnights, paid_s, side="right") - 1).astype(
             np.int32
         ),
-        order_pv=sign * np.array(columns[6], dtype=np.int64),
-        order_cv=sign * np.array(columns[7], dtype=np.int64),
-        order_amount=sign * np.array(columns[8], dtype=np.int64),
-        order_in_plan_currency=(currency == plan_currency)
-        if plan_currency
-        else np.zeros(len(order_db), dtype=bool),
+        order_pv=np.array(columns[5], dtype=np.int64),
+        order_cv=np.array(columns[6], dtype=np.int64),
+        order_amount=np.array(columns[7], dtype=np.int64),
+        order_in_plan_currency=np.array(columns[8], dtype=bool),
         period=period.code,
     )
     return StoredPeriod(inputs=inputs, member_ids=db_ids[rows], order_ids=order_db)

@@ -141,7 +141,8 @@ class Run(models.Model):
 
 class RunResult(models.Model):
     """One distributor in one run. ``sponsor_id``/``placement_id`` are their parents in the trees
-    the run computed on; ``by_bonus`` a JSON list of the amount per plan bonus; ``trace`` the
+    the run computed on; ``by_bonus`` the amount per plan bonus (little-endian int64, see
+    :func:`downline.compensation.selectors.by_bonus`); ``trace`` the
     zlib-compressed JSON trace of docs/plan-language.md (conditions, what was missing), see
     :func:`downline.compensation.selectors.trace_of`."""
 
@@ -162,7 +163,7 @@ class RunResult(models.Model):
     earned = models.BigIntegerField()
     carry_left = models.BigIntegerField()
     carry_right = models.BigIntegerField()
-    by_bonus = models.TextField()
+    by_bonus = models.BinaryField()
     trace = models.BinaryField()
 
     class Meta:

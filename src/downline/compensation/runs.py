@@ -213,10 +213,7 @@ def _write_results(run: Run, comp: Computation, traces: Packed) -> None:
     key = np.asarray(result.lines.recipient, dtype=np.int64) * len(plan.bonuses)
     by_bonus = np.zeros(n * len(plan.bonuses), dtype=np.int64)
     np.add.at(by_bonus, key + result.lines.bonus, result.lines.amount)
-    by_bonus_text = [
-        "[" + ",".join(map(str, row)) + "]"
-        for row in by_bonus.reshape(n, len(plan.bonuses)).tolist()
-    ]
+    by_bonus_bytes = by_bonus.astype("<i8").view(np.uint8).reshape(n, -1)
 
     def parents(refs: np.ndarray) -> np.ma.MaskedArray:
         refs = np.asarray(refs, dtype=np.int64)
@@ -241,7 +238,7 @@ def _write_results(run: Run, comp: Computation, traces: Packed) -> None:
                 "earned": result.earned,
                 "carry_left": result.carry_left,
                 "carry_right": result.carry_right,
-                "by_bonus": by_bonus_text,
+                "by_bonus": by_bonus_bytes,
                 "trace": traces,
             },
             n,
@@ -430,4 +427,5 @@ def _post_commissions(run: Run, comp: Computation, actor: User | None) -> Transa
         actor=actor,
         idempotency_key=f"final-run:{run.period.code}",
         run_id=run.pk,
+        currency=currency,
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from downline.genealogy.models import Distributor
 from downline.periods.models import Period
 
@@ -44,6 +46,13 @@ def latest_projection(period: Period) -> Run | None:
 
 def result_of(run: Run, distributor: Distributor) -> RunResult | None:
     return RunResult.objects.filter(run=run, distributor=distributor).first()
+
+
+def by_bonus(result: RunResult) -> dict[str, int]:
+    """The result's earnings per bonus of the run's plan, in minor units."""
+    names = [bonus.name for bonus in loaded_plan(result.run.plan_version).plan.bonuses]
+    amounts = np.frombuffer(bytes(result.by_bonus), dtype="<i8").tolist()
+    return dict(zip(names, amounts, strict=True))
 
 
 def trace_of(result: RunResult) -> dict:

@@ -10,6 +10,7 @@ saves. A column is one of:
 * a list of ``str`` (text) or ``bytes`` (binary);
 * :class:`Packed`: one binary value per row, given as their byte lengths and all their bytes
   end to end (millions of values without a Python object each);
+* a 2-D ``uint8`` array: binary values of one width, a row of bytes each;
 * :class:`Const`: the same value (``int``, ``str``, ``bool``, ``date``, aware ``datetime``,
   ``uuid.UUID`` or ``None``) in every row.
 
@@ -362,6 +363,8 @@ def _sqlite_values(model: type[models.Model], attname: str, column: Column, coun
         return column
     if isinstance(column, Packed):
         return column.values()
+    if column.ndim == 2:  # fixed-width binary values, one row of bytes each
+        return [row.tobytes() for row in column]
     if isinstance(column, np.ma.MaskedArray):
         values = column.data.astype(np.int64).tolist()
         for row in np.flatnonzero(np.ma.getmaskarray(column)).tolist():
@@ -454,6 +457,9 @@ def _encode(kind: str, column: Column, start: int, stop: int) -> _Encoded:
         if data is None:
             return _Encoded(lengths=np.full(rows, -1, dtype=np.int64))
         return _Encoded(lengths=np.full(rows, len(data), dtype=np.int64), constant=data)
+    if kind == "bytea" and isinstance(column, np.ndarray) and column.ndim == 2:
+        part = np.ascontiguousarray(column[start:stop])
+        return _Encoded(lengths=np.full(rows, part.shape[1], dtype=np.int64), fixed=part)
     if isinstance(column, Packed):
         offsets = column.offsets
         return _Encoded(
@@ -477,9 +483,19 @@ def _encode(kind: str, column: Column, start: int, stop: int) -> _Encoded:
 
 
 def _binary_chunk(encoded: list[_Encoded], rows: int) -> bytes:
-    """The binary COPY tuples of one chunk: per row a field count, then length + bytes each."""
+    """The binary COPY tuples of one chunk: per row a field count, then length + bytes each.
+
+    When the only variable-length column is the last one (wide binary values such as packed
+    lines), each row's fixed part is laid out with NumPy and the values are joined in after it,
+    instead of scattering every byte through an index array.
+    """
+    variable = [n for n, column in enumerate(encoded) if column.blob is not None]
+    tail = variable == [len(encoded) - 1]
     data_lengths = np.stack([np.maximum(e.lengths, 0) for e in encoded], axis=1)
-    row_lengths = 2 + (4 + data_lengths).sum(axis=1)
+    layout = data_lengths.copy()
+    if tail:
+        layout[:, -1] = 0
+    row_lengths = 2 + (4 + layout).sum(axis=1)
     row_starts = np.concatenate(([0], np.cumsum(row_lengths)[:-1]))
     buffer = np.zeros(int(row_lengths.sum()), dtype=np.uint8)
     count = np.array([len(encoded)], dtype=">i2").view(np.uint8)
@@ -496,12 +512,23 @@ def _binary_chunk(encoded: list[_Encoded], rows: int) -> bytes:
         elif column.constant is not None:
             width = len(column.constant)
             buffer[start[:, None] + np.arange(width)] = np.frombuffer(column.constant, np.uint8)
-        elif column.blob is not None and len(column.blob):
+        elif column.blob is not None and len(column.blob) and not tail:
             lengths = column.lengths
             offsets = np.repeat(start - (np.cumsum(lengths) - lengths), lengths)
             buffer[offsets + np.arange(len(column.blob))] = column.blob
-        position = start + data_lengths[:, number]
-    return buffer.tobytes()
+        position = start + layout[:, number]
+    if not tail:
+        return buffer.tobytes()
+    fixed, blob = memoryview(buffer), memoryview(np.ascontiguousarray(encoded[-1].blob))
+    row_ends = (row_starts + row_lengths).tolist()
+    value_ends = np.cumsum(data_lengths[:, -1]).tolist()
+    pieces: list[memoryview] = []
+    previous_row = previous_value = 0
+    for row_end, value_end in zip(row_ends, value_ends, strict=True):
+        pieces.append(fixed[previous_row:row_end])
+        pieces.append(blob[previous_value:value_end])
+        previous_row, previous_value = row_end, value_end
+    return b"".join(pieces)
 
 
 CHUNK_BYTES = 64 << 20

@@ -38,6 +38,7 @@ def _post_adjustment(
         Entries.join(entries, Entries(np.array([account.pk]), np.array([-counter]))),
         actor=actor,
         idempotency_key=idempotency_key,
+        currency=currency,
     )
 
 

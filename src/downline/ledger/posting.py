@@ -62,68 +62,58 @@ def company_account(kind: str, currency: str) -> Account:
     return account
 
 
-def distributor_account_ids(kind: str, currency: str, distributor_ids: np.ndarray) -> np.ndarray:
-    """The primary keys of the ``kind`` accounts of ``distributor_ids`` (created if missing)."""
-    wanted = np.unique(distributor_ids)
-    existing = _accounts_of(kind, currency, wanted)
-    missing = np.setdiff1d(wanted, existing[1], assume_unique=True)
-    if len(missing):
-        insert_rows(
-            Account,
-            {
-                "kind": [kind] * len(missing),
-                "currency": [currency] * len(missing),
-                "distributor_id": missing,
-                "balance": np.zeros(len(missing), dtype=np.int64),
-            },
-            len(missing),
-        )
-        existing = _accounts_of(kind, currency, wanted)
-    order = np.argsort(existing[1], kind="stable")
-    found = np.searchsorted(existing[1], distributor_ids, sorter=order)
-    return existing[0][order[found]]
-
-
 SMALL = 500  # up to this many distributors, read (and lock) their accounts by key
 
 
-def _accounts_of(
-    kind: str, currency: str, distributor_ids: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """(account keys, distributor keys) of ``kind`` in ``currency``: of ``distributor_ids``
-    when they are few, else of everyone (one sequential read beats a million lookups)."""
-    sql = f"""SELECT id, distributor_id FROM {Account._meta.db_table}
+def _existing(kind: str, currency: str, distributor_ids: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(account keys, distributor keys, balances) of the ``kind`` accounts in ``currency``: of
+    ``distributor_ids`` when they are few (locked ``FOR UPDATE`` on PostgreSQL), else of
+    everyone (one sequential read beats a million lookups), sorted by distributor."""
+    sql = f"""SELECT id, distributor_id, balance FROM {Account._meta.db_table}
               WHERE kind = %s AND currency = %s AND distributor_id IS NOT NULL"""
     params: list = [kind, currency]
+    lock = ""
     if len(distributor_ids) <= SMALL:
         sql += f" AND distributor_id IN ({', '.join(['%s'] * len(distributor_ids))})"
         params += distributor_ids.tolist()
-    columns = read_columns(sql + " ORDER BY id", params) or [[], []]
-    return np.array(columns[0], dtype=np.int64), np.array(columns[1], dtype=np.int64)
-
-
-def balances_of(account_ids: np.ndarray) -> np.ndarray:
-    """The stored balances of distributor accounts ``account_ids`` (in their order); few are
-    read by key and locked ``FOR UPDATE`` until the transaction ends."""
-    if not len(account_ids):
-        return np.zeros(0, dtype=np.int64)
-    table = Account._meta.db_table
-    if len(account_ids) <= SMALL:
-        keys = np.unique(account_ids).tolist()
         lock = " FOR UPDATE" if is_postgresql() else ""
-        columns = read_columns(
-            f"SELECT id, balance FROM {table} WHERE id IN ({', '.join(['%s'] * len(keys))})"
-            f" ORDER BY id{lock}",
-            keys,
+    columns = read_columns(f"{sql} ORDER BY distributor_id{lock}", params) or [[], [], []]
+    return tuple(np.array(column, dtype=np.int64) for column in columns)
+
+
+def _accounts(
+    kind: str, currency: str, distributor_ids: np.ndarray, *, create: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``kind`` account key (-1: none) and balance of each of ``distributor_ids``;
+    with ``create``, missing accounts are created (balance 0)."""
+    wanted = np.unique(distributor_ids)
+    keys, owners, balances = _existing(kind, currency, wanted)
+    if create:
+        missing = np.setdiff1d(wanted, owners, assume_unique=True)
+        if len(missing):
+            insert_rows(
+                Account,
+                {
+                    "kind": [kind] * len(missing),
+                    "currency": [currency] * len(missing),
+                    "distributor_id": missing,
+                    "balance": np.zeros(len(missing), dtype=np.int64),
+                },
+                len(missing),
+            )
+            keys, owners, balances = _existing(kind, currency, wanted)
+    if not len(owners):
+        return np.full(len(distributor_ids), -1, dtype=np.int64), np.zeros(
+            len(distributor_ids), dtype=np.int64
         )
-    else:
-        columns = read_columns(
-            f"SELECT id, balance FROM {table} WHERE kind IN (%s, %s) ORDER BY id",
-            [Kind.WALLET.value, Kind.CLAWBACK_RECEIVABLE.value],
-        )
-    ids = np.array(columns[0], dtype=np.int64)
-    values = np.array(columns[1], dtype=np.int64)
-    return values[np.searchsorted(ids, account_ids)]
+    at = np.minimum(np.searchsorted(owners, distributor_ids), len(owners) - 1)
+    found = owners[at] == distributor_ids
+    return np.where(found, keys[at], -1), np.where(found, balances[at], 0)
+
+
+def distributor_account_ids(kind: str, currency: str, distributor_ids: np.ndarray) -> np.ndarray:
+    """The primary keys of the ``kind`` accounts of ``distributor_ids`` (created if missing)."""
+    return _accounts(kind, currency, np.asarray(distributor_ids, dtype=np.int64), create=True)[0]
 
 
 def distributor_entries(
@@ -133,21 +123,34 @@ def distributor_entries(
     module rules), and the total the counter account must take (``-Σ amounts``).
 
     For many distributors the caller holds ``lock_accounts``; few are locked row by row here.
+    A receivable account is created only for a distributor who comes to owe something.
     """
     distributor_ids = np.asarray(distributor_ids, dtype=np.int64)
     amounts = np.asarray(amounts, dtype=np.int64)
     keep = amounts != 0
     distributor_ids, amounts = distributor_ids[keep], amounts[keep]
-    wallets = distributor_account_ids(Kind.WALLET, currency, distributor_ids)
-    receivables = distributor_account_ids(Kind.CLAWBACK_RECEIVABLE, currency, distributor_ids)
-    owed_to = -balances_of(wallets)  # what each wallet holds (≥ 0)
-    owed_by = balances_of(receivables)  # what each distributor owes (≥ 0)
+    receivables, owed_by = _accounts(
+        Kind.CLAWBACK_RECEIVABLE, currency, distributor_ids, create=False
+    )
     credit = np.maximum(amounts, 0)
     debit = np.maximum(-amounts, 0)
-    repay = np.minimum(credit, owed_by)
+    repay = np.minimum(credit, owed_by)  # owed_by ≥ 0: what each distributor owes
+    wallet_needed = (credit - repay > 0) | (debit > 0)
+    wallets = np.full(len(amounts), -1, dtype=np.int64)
+    owed_to = np.zeros(len(amounts), dtype=np.int64)
+    if np.any(wallet_needed):
+        ids, balances = _accounts(
+            Kind.WALLET, currency, distributor_ids[wallet_needed], create=True
+        )
+        wallets[wallet_needed], owed_to[wallet_needed] = ids, -balances  # what each wallet holds
     take = np.minimum(debit, owed_to)
     wallet_amounts = -(credit - repay) + take
     receivable_amounts = -repay + (debit - take)
+    new_debt = (receivable_amounts != 0) & (receivables < 0)
+    if np.any(new_debt):
+        receivables[new_debt] = _accounts(
+            Kind.CLAWBACK_RECEIVABLE, currency, distributor_ids[new_debt], create=True
+        )[0]
     entries = Entries.join(
         Entries(wallets, wallet_amounts), Entries(receivables, receivable_amounts)
     )
@@ -160,11 +163,12 @@ def post(
     memo: str,
     entries: Entries,
     *,
+    currency: str,
     actor: User | None = None,
     idempotency_key: str | None = None,
     run_id: int | None = None,
 ) -> Transaction:
-    """Write one balanced transaction and move the balances of its accounts."""
+    """Write one balanced transaction in ``currency`` and move the balances of its accounts."""
     if not connection.in_atomic_block:
         raise RuntimeError("post must run inside transaction.atomic")
     accounts = entries.accounts.astype(np.int64)
@@ -174,20 +178,16 @@ def post(
     unique, inverse = np.unique(accounts, return_inverse=True)
     deltas = np.zeros(len(unique), dtype=np.int64)
     np.add.at(deltas, inverse, amounts)
-    currencies = dict(Account.objects.filter(pk__in=unique.tolist()).values_list("pk", "currency"))
-    if len(currencies) != len(unique):
-        raise LedgerError(_("A ledger entry names an account that does not exist."))
-    per_currency: dict[str, int] = {}
-    for account, delta in zip(unique.tolist(), deltas.tolist(), strict=True):
-        per_currency[currencies[account]] = per_currency.get(currencies[account], 0) + delta
-    unbalanced = {c: total for c, total in per_currency.items() if total}
-    if unbalanced:
+    if _accounts_in_currency(unique, currency) != len(unique):
+        raise LedgerError(
+            _("Ledger transaction %(memo)r names an account that is not in %(currency)s.")
+            % {"memo": memo, "currency": currency}
+        )
+    total = int(deltas.sum())
+    if total:
         raise LedgerError(
             _("Ledger transaction %(memo)r does not balance: its entries sum to %(sums)s.")
-            % {
-                "memo": memo,
-                "sums": ", ".join(f"{t} {c}" for c, t in sorted(unbalanced.items())),
-            }
+            % {"memo": memo, "sums": f"{total} {currency}"}
         )
     with transaction.atomic():
         record = Transaction.objects.create(
@@ -204,6 +204,28 @@ def post(
         )
         _move_balances(unique, deltas)
     return record
+
+
+def _accounts_in_currency(account_ids: np.ndarray, currency: str) -> int:
+    """How many of ``account_ids`` (unique) exist in ``currency``."""
+    table = Account._meta.db_table
+    with connection.cursor() as cursor:
+        if is_postgresql():
+            cursor.execute(
+                f"SELECT COUNT(*) FROM {table} WHERE id = ANY(%s) AND currency = %s",
+                [account_ids.tolist(), currency],
+            )
+            return int(cursor.fetchone()[0])
+        found = 0
+        for start in range(0, len(account_ids), 10_000):
+            part = account_ids[start : start + 10_000].tolist()
+            cursor.execute(
+                f"SELECT COUNT(*) FROM {table} WHERE currency = %s "
+                f"AND id IN ({', '.join(['%s'] * len(part))})",
+                [currency, *part],
+            )
+            found += int(cursor.fetchone()[0])
+        return found
 
 
 def _move_balances(account_ids: np.ndarray, deltas: np.ndarray) -> None:
