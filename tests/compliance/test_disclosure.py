@@ -113,15 +113,19 @@ def test_html_in_english_with_figures_and_the_company_disclaimer(company):
 
 
 def test_html_in_german_has_german_numbers_and_headings(company):
-    """German decimal commas; the headings need the German catalogue (msgstr
-    "Einkommensoffenlegung" for "Income disclosure statement", "Bekannte Kosten" for "Known
-    costs")."""
+    """German decimal commas, and the headings from the German catalogue."""
+    from django.utils import translation
+
     html = render_html(statement_data("2026-08", "2026-09"), "de")
     assert '<html lang="de">' in html
     assert "33,3\u00a0%" in html
     assert "20,50\u00a0EUR" in html
-    assert "<h1>Einkommensoffenlegung</h1>" in html
-    assert "<h2>Bekannte Kosten</h2>" in html
+    with translation.override("de"):
+        title = translation.gettext("Income disclosure statement")
+        costs = translation.gettext("Known costs")
+    assert title != "Income disclosure statement" and costs != "Known costs"
+    assert f"<h1>{title}</h1>" in html
+    assert f"<h2>{costs}</h2>" in html
 
 
 def test_the_pdf_is_a_pdf_with_the_figures(company, tmp_path):
