@@ -168,6 +168,19 @@ def test_a_return_of_a_cancelled_order_is_refused(loaded, files, capsys):
     )
 
 
+def test_a_return_of_an_order_from_a_closed_period_is_refused(loaded, files, capsys):
+    """Such a return claws back commissions, which only the return action does."""
+    do_close_period(Period.objects.get(code="2026-02"), reason="February is paid out")
+    orders = files(
+        "orders.csv", ORDERS_HEADER + "O5,A,2026-03-10T10:00:00Z,1.00,1.00,1.00,EUR,product,O1\n"
+    )
+    lines = refused(capsys, "--orders", orders)
+    assert lines[0] == (
+        "orders.csv:2: returns_order_id: order O1 belongs to a closed period; its return claws "
+        "back commissions and must be entered on its own, not imported"
+    )
+
+
 def test_a_missing_file_or_no_file_is_refused(capsys, tmp_path):
     assert run_cli("import") == 2
     assert run_cli("import", "--orders", tmp_path / "missing.csv") == 2

@@ -192,6 +192,7 @@ def check_orders(
             )
         report.total += max(0, len(rows) - MAX_REPORTED)
     _check_cancelled_originals(table, base_count, stored, report)
+    _check_closed_originals(table, base_count, stored, report)
     errors, total = report.result()
     return errors, total, period_ids, codes
 
@@ -210,5 +211,36 @@ def _check_cancelled_originals(
                 row,
                 "returns_order_id",
                 gettext("order %(order)s was cancelled; a cancelled order cannot be returned")
+                % {"order": stored.numbers[original]},
+            )
+
+
+def _check_closed_originals(
+    table: Orders, base_count: int, stored: StoredOrders, report: _Reporter
+) -> None:
+    """A return of a stored order whose period is closed claws back commissions, which an
+    import does not do: such returns are entered one by one (``orders.actions``)."""
+    if not base_count:
+        return
+    originals = table.returns[base_count:]
+    stored_rows = np.flatnonzero((originals >= 0) & (originals < base_count))
+    if not len(stored_rows):
+        return
+    period_ids = {int(stored.period_ids[int(originals[row])]) for row in stored_rows.tolist()}
+    closed = set(
+        Period.objects.filter(pk__in=period_ids, status=Period.Status.CLOSED).values_list(
+            "pk", flat=True
+        )
+    )
+    for row in stored_rows.tolist():
+        original = int(originals[row])
+        if int(stored.period_ids[original]) in closed:
+            report.add(
+                row,
+                "returns_order_id",
+                gettext(
+                    "order %(order)s belongs to a closed period; its return claws back "
+                    "commissions and must be entered on its own, not imported"
+                )
                 % {"order": stored.numbers[original]},
             )
