@@ -57,8 +57,12 @@ class World:
     def __getitem__(self, member_id: str) -> Distributor:
         return self.members[member_id]
 
-    def order(self, member_id: str, quantity: int, when: datetime, product: Product | None = None) -> Order:
-        return do_place_order(self[member_id], [(product or self.shake, quantity)], "EUR", paid_at=when)
+    def order(
+        self, member_id: str, quantity: int, when: datetime, product: Product | None = None
+    ) -> Order:
+        return do_place_order(
+            self[member_id], [(product or self.shake, quantity)], "EUR", paid_at=when
+        )
 
     def period(self, code: str) -> Period:
         return do_ensure_period(code)

@@ -99,7 +99,7 @@ def test_a_negative_balance_is_carried_and_netted_later(settled, django_user_mod
     do_mark_batch_paid(batch, actor=approver)
     assert balance(world["A"], "EUR").net == 0
     return_one(order)
-    assert balance(world["A"], "EUR") .owed == 100
+    assert balance(world["A"], "EUR").owed == 100
     assert balance(world["A"], "EUR").net == -100
     held = do_create_payout_batch("EUR", minimum=100, actor=creator)
     assert held.holds.get(distributor=world["A"]).reason == "negative"

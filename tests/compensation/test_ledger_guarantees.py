@@ -49,7 +49,7 @@ def test_an_unbalanced_transaction_is_refused(posted):
     world, _run = posted
     expense = company_account(Account.Kind.COMMISSION_EXPENSE, "EUR")
     with pytest.raises(LedgerError, match="does not balance"):
-        post("adjustment", "bad", Entries(np.array([expense.pk]), np.array([100])))
+        post("adjustment", "bad", Entries(np.array([expense.pk]), np.array([100])), currency="EUR")
 
 
 @pytest.mark.postgres
@@ -90,7 +90,10 @@ def test_the_ledger_check_command_exits_non_zero_naming_the_violation(tmp_path):
     )
     subprocess.run([sys.executable, "-c", script], env=env, check=True)
     done = subprocess.run(
-        [sys.executable, "-m", "downline", "ledger", "check"], env=env, capture_output=True, text=True
+        [sys.executable, "-m", "downline", "ledger", "check"],
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode != 0
     assert "does not balance" in done.stderr
