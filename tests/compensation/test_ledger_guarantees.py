@@ -46,7 +46,6 @@ def test_entries_cannot_be_updated(posted):
 
 
 def test_an_unbalanced_transaction_is_refused(posted):
-    world, _run = posted
     expense = company_account(Account.Kind.COMMISSION_EXPENSE, "EUR")
     with pytest.raises(LedgerError, match="does not balance"):
         post("adjustment", "bad", Entries(np.array([expense.pk]), np.array([100])), currency="EUR")
@@ -107,7 +106,8 @@ def test_adjustments_post_and_are_undone_by_a_counter_entry(posted, django_user_
     )
     assert balance(world["C"], "EUR").wallet == 2500
     undo = do_undo_adjustment(adjustment, reason="entered twice", actor=staff)
-    assert undo.reverses == adjustment and undo.amount == -2500
+    assert undo.reverses == adjustment
+    assert undo.amount == -2500
     assert balance(world["C"], "EUR").net == 0
     with pytest.raises(LedgerError, match="undone already"):
         do_undo_adjustment(adjustment, reason="again", actor=staff)

@@ -24,7 +24,8 @@ def test_a_plan_with_mistakes_is_refused_naming_each_line(db):
     with pytest.raises(PlanVersionError) as error:
         do_create_plan_version(text)
     [issue] = error.value.issues
-    assert issue.startswith("plan.yaml:") and "bonuses[1].rate" in issue
+    assert issue.startswith("plan.yaml:")
+    assert "bonuses[1].rate" in issue
 
 
 def test_versions_are_numbered_and_compared(world):
@@ -35,7 +36,8 @@ def test_versions_are_numbered_and_compared(world):
     changes = {change.path: (change.before, change.after) for change in meaning_diff(first, second)}
     assert list(changes) == ["bonuses.unilevel.levels"]
     before, after = changes["bonuses.unilevel.levels"]
-    assert before[0] != after[0] and before[1] == after[1]
+    assert before[0] != after[0]
+    assert before[1] == after[1]
 
 
 def test_impact_on_a_stored_period(world, capsys):
@@ -50,7 +52,8 @@ def test_impact_on_a_stored_period(world, capsys):
     assert changes == {"A": (300, 360), "R": (300, 330)}
     assert result.total_after - result.total_before == 90
     call_command(
-        "plan_impact", "--plan", "#%d" % first.pk, "--vs", "#%d" % second.pk, "--period", "2026-09"
+        "plan_impact", "--plan", f"#{first.pk}", "--vs", f"#{second.pk}", "--period", "2026-09"
     )
     out = capsys.readouterr().out
-    assert "bonuses.unilevel.levels" in out and "107.50" in out and "108.40" in out
+    for text in ("bonuses.unilevel.levels", "107.50", "108.40"):
+        assert text in out

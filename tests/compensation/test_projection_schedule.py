@@ -31,4 +31,5 @@ def test_the_task_projects_the_current_period(world):
     world.order("B", 1, now)
     result = refresh_projection.call()
     run = Run.objects.get(pk=result["run"])
-    assert run.kind == Run.Kind.PROJECTION and run.period.code == result["period"]
+    assert run.kind == Run.Kind.PROJECTION
+    assert run.period.code == result["period"]

@@ -61,7 +61,8 @@ def test_final_run_stores_lines_results_state_posts_and_closes(world, september)
     }
     [unilevel] = run_lines(run, world["A"])
     assert (unilevel.base, unilevel.rate_num, unilevel.rate_den) == (3000, 1, 10)
-    assert unilevel.source_id == world["B"].pk and unilevel.source_order_id is not None
+    assert unilevel.source_id == world["B"].pk
+    assert unilevel.source_order_id is not None
     september.refresh_from_db()
     assert not september.is_open
     assert balance(world["B"], "EUR").wallet == 10150
