@@ -112,7 +112,8 @@ def test_state_carries_to_the_next_period_so_advancement_is_paid_once(world, sep
 
 def test_preview_and_projection_post_nothing(world, september):
     preview = do_run_preview(september)
-    assert preview.total_paid == 10750 and preview.kind == Run.Kind.PREVIEW
+    assert preview.total_paid == 10750
+    assert preview.kind == Run.Kind.PREVIEW
     assert not Entry.objects.exists()
     assert not LineBlock.objects.exists()
     september.refresh_from_db()
