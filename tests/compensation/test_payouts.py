@@ -132,3 +132,24 @@ def test_a_provider_submission_is_idempotent(earned, staff, tmp_path):
     assert first == again
     assert len(list(tmp_path.glob("*.xml"))) == 1
     assert batch.payouts.get().provider_reference == first[0].provider_reference
+
+
+def test_the_payouts_command_runs_a_batch_through(earned, staff, tmp_path, capsys):
+    from django.core.management import call_command
+
+    maker, checker = staff
+    call_command("payouts", "create", "--minimum", "2.00", "--user", "maker")
+    out = capsys.readouterr().out
+    assert "1 payouts, 101.50 EUR; 2 held." in out
+    assert "hold A: missing or invalid bank details" in out
+    batch_id = earned["B"].payouts.get().batch_id
+    call_command("payouts", "approve", "--batch", str(batch_id), "--user", "checker")
+    target = tmp_path / "batch.csv"
+    call_command("payouts", "export", "--batch", str(batch_id), "--out", str(target))
+    assert b"101.50" in target.read_bytes()
+    call_command("payouts", "mark-paid", "--batch", str(batch_id), "--user", "checker")
+    assert "is paid." in capsys.readouterr().out
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="never pays again"):
+        call_command("payouts", "mark-paid", "--batch", str(batch_id), "--user", "checker")
