@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from downline.compensation.runs import do_run_final
 from downline.genealogy.models import Distributor
@@ -134,10 +136,8 @@ def test_a_provider_submission_is_idempotent(earned, staff, tmp_path):
     assert batch.payouts.get().provider_reference == first[0].provider_reference
 
 
-def test_the_payouts_command_runs_a_batch_through(earned, staff, tmp_path, capsys):
-    from django.core.management import call_command
-
-    maker, checker = staff
+@pytest.mark.usefixtures("staff")
+def test_the_payouts_command_runs_a_batch_through(earned, tmp_path, capsys):
     call_command("payouts", "create", "--minimum", "2.00", "--user", "maker")
     out = capsys.readouterr().out
     assert "1 payouts, 101.50 EUR; 2 held." in out
@@ -149,7 +149,5 @@ def test_the_payouts_command_runs_a_batch_through(earned, staff, tmp_path, capsy
     assert b"101.50" in target.read_bytes()
     call_command("payouts", "mark-paid", "--batch", str(batch_id), "--user", "checker")
     assert "is paid." in capsys.readouterr().out
-    from django.core.management.base import CommandError
-
     with pytest.raises(CommandError, match="never pays again"):
         call_command("payouts", "mark-paid", "--batch", str(batch_id), "--user", "checker")
