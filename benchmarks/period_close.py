@@ -115,6 +115,9 @@ def load(args: argparse.Namespace) -> None:
 
 def final_only(args: argparse.Namespace) -> None:
     setup(args)
+    from downline.engine.memory import tune_process_memory
+
+    tune_process_memory()  # as `downline run` does
     from django.db import connection
 
     from downline.compensation.runs import do_run_final

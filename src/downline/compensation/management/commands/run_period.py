@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from downline.compensation.errors import CompensationError
 from downline.compensation.runs import do_run_final, do_run_preview, do_run_projection
+from downline.engine.memory import tune_process_memory
 from downline.money import format_decimal
 from downline.periods.models import Period
 
@@ -28,6 +29,7 @@ class Command(BaseCommand):
         def step(name: str) -> None:
             self.stderr.write(f"  {name} done")
 
+        tune_process_memory()  # a command-line run is a large computation in its own process
         try:
             run = RUNS[kind](found, on_step=step)
         except CompensationError as error:
