@@ -80,7 +80,11 @@ def marked_strings() -> set[str]:
                 found.add(first.value)
     for path in PACKAGE.rglob("*.html"):
         text = path.read_text(encoding="utf-8")
-        found.update(re.findall(r'{%\s*(?:translate|trans)\s+"([^"]+)"', text))
+        # the template tag stores a literal % as %% in the catalogue
+        found.update(
+            msgid.replace("%", "%%")
+            for msgid in re.findall(r'{%\s*(?:translate|trans)\s+"([^"]+)"', text)
+        )
     return found
 
 

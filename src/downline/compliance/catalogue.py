@@ -44,6 +44,7 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator(
         "customer_ratio",
         "I3",
+        # xgettext:no-python-format
         _("Payees below the customer ratio (70% rule)"),
         False,
         2500,

@@ -191,7 +191,7 @@ def render_report(metrics: dict) -> str:
     )
 
     # payout ratio and commissions
-    sections.append(f"<h2>{escape(_('Payout ratio per month'))}</h2>")
+    sections.append("<h2>" + escape(_("Payout ratio per month")) + "</h2>")
     sections.append(
         chart(
             "payout",
@@ -228,11 +228,11 @@ def render_report(metrics: dict) -> str:
         [escape(_("Share of commissions from recruiting-linked volume"))]
         + [_band_text(p["totals"]["linked_share"], show.percent) for p in plans],
     ]
-    sections.append(f"<h2>{escape(_('Totals over the simulated months'))}</h2>")
+    sections.append("<h2>" + escape(_("Totals over the simulated months")) + "</h2>")
     sections.append(_table(["", *labels], rows))
 
     # income distribution
-    sections.append(f"<h2>{escape(_('Income distribution over all participants'))}</h2>")
+    sections.append("<h2>" + escape(_("Income distribution over all participants")) + "</h2>")
     sections.append(
         "<p class='note'>"
         + escape(
@@ -280,7 +280,7 @@ def render_report(metrics: dict) -> str:
             ),
         )
     )
-    sections.append(f"<h3>{escape(_('Earnings net of own purchases'))}</h3>")
+    sections.append("<h3>" + escape(_("Earnings net of own purchases")) + "</h3>")
     net_rows = [
         (_("Net below zero"), "negative_share", show.percent),
         (_("10th percentile"), "p10", show.money),
@@ -295,7 +295,7 @@ def render_report(metrics: dict) -> str:
     sections.append(_table(["", *labels], rows))
 
     # ranks
-    sections.append(f"<h2>{escape(_('Ranks'))}</h2>")
+    sections.append("<h2>" + escape(_("Ranks")) + "</h2>")
     for k, plan in enumerate(plans):
         sections.append(
             chart(
@@ -332,7 +332,7 @@ def render_report(metrics: dict) -> str:
         sections.append(_table([_("Rank"), _("Distributors in the last month")], rows))
 
     # network
-    sections.append(f"<h2>{escape(_('The network'))}</h2>")
+    sections.append("<h2>" + escape(_("The network")) + "</h2>")
     sections.append(
         chart(
             "network",
@@ -369,7 +369,7 @@ def render_report(metrics: dict) -> str:
             },
         )
     )
-    sections.append(f"<h2>{escape(_('Customer versus internal volume'))}</h2>")
+    sections.append("<h2>" + escape(_("Customer versus internal volume")) + "</h2>")
     sections.append(
         chart(
             "volume",
@@ -399,7 +399,7 @@ def render_report(metrics: dict) -> str:
     )
 
     # retention
-    sections.append(f"<h2>{escape(_('Retention by cohort'))}</h2>")
+    sections.append("<h2>" + escape(_("Retention by cohort")) + "</h2>")
     retention = network["retention"]
     heat = []
     for c, row in enumerate(retention["by_cohort"]):
@@ -459,7 +459,7 @@ def render_report(metrics: dict) -> str:
     )
 
     # bonuses
-    sections.append(f"<h2>{escape(_('Key figures per bonus'))}</h2>")
+    sections.append("<h2>" + escape(_("Key figures per bonus")) + "</h2>")
     for plan in plans:
         rows = [
             [
@@ -484,7 +484,9 @@ def render_report(metrics: dict) -> str:
                 rows,
             )
         )
-    sections.append(f"<h2>{escape(_('Share of commissions from recruiting-linked volume'))}</h2>")
+    sections.append(
+        "<h2>" + escape(_("Share of commissions from recruiting-linked volume")) + "</h2>"
+    )
     sections.append(
         "<p class='note'>"
         + escape(
