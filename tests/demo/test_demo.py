@@ -134,3 +134,22 @@ def test_reset_is_refused_on_postgresql(tmp_path):
     assert run.returncode == 2
     assert "--reset deletes the embedded SQLite database; it is refused on PostgreSQL" in run.stderr
     assert not (tmp_path / "downline.sqlite3").exists()
+
+
+def test_demo_shows_earnings_and_gives_admin_a_printed_authenticator_key(seeded):
+    var_dir, run = seeded
+    assert run.returncode == 0, run.stderr
+    # five closed months with their final run, a projection of the current month
+    kinds = dict(query(var_dir, "SELECT kind, COUNT(*) FROM compensation_run GROUP BY kind"))
+    assert kinds == {"final": 5, "projection": 1}
+    assert query(var_dir, "SELECT COUNT(*) FROM periods_period WHERE status = 'closed'") == [(5,)]
+    paid = query(var_dir, "SELECT SUM(total_paid) FROM compensation_run WHERE kind = 'final'")
+    assert paid[0][0] > 0
+    assert "Back office: http://127.0.0.1:8000/accounts/login/" in run.stdout
+    assert "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ" in run.stdout
+    devices = query(
+        var_dir,
+        "SELECT u.username, d.key, d.confirmed FROM otp_totp_totpdevice d "
+        "JOIN accounts_user u ON u.id = d.user_id",
+    )
+    assert devices == [("admin", "3132333435363738393031323334353637383930", 1)]

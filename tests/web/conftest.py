@@ -14,10 +14,12 @@ ROOT, DAVE right; everyone else spills over under their sponsor).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 
 from downline.accounts.actions import do_create_user
 from downline.accounts.models import User
@@ -27,6 +29,7 @@ from downline.orders.actions import do_create_product
 from downline.orders.models import Product
 
 JOINED = date(2026, 1, 5)
+ENROLLED_AT = datetime(2026, 1, 5, 12, tzinfo=UTC)  # in the history from the day they joined
 PASSWORD = "a-long-secret-phrase"
 
 
@@ -60,11 +63,14 @@ def team(db) -> Team:
     )
     dave_user = do_create_user("dave", password=PASSWORD, email="dave@example.com")
     staff_user = do_create_user("staff", password=PASSWORD, email="staff@example.com", staff=True)
-    root = do_enroll(member_id="ROOT", sponsor=None, joined_on=JOINED, name="Rosa Root")
+    root = do_enroll(
+        member_id="ROOT", sponsor=None, joined_on=JOINED, effective_at=ENROLLED_AT, name="Rosa Root"
+    )
     alice = do_enroll(
         member_id="ALICE",
         sponsor=root,
         joined_on=JOINED,
+        effective_at=ENROLLED_AT,
         name="Alice Adams",
         user=alice_user,
         placement_parent=root,
@@ -74,18 +80,37 @@ def team(db) -> Team:
         member_id="DAVE",
         sponsor=root,
         joined_on=JOINED,
+        effective_at=ENROLLED_AT,
         name="Dave Dodd",
         user=dave_user,
         placement_parent=root,
         position=2,
     )
-    bob = do_enroll(member_id="BOB", sponsor=alice, joined_on=JOINED, name="Bob Brown")
-    carol = do_enroll(member_id="CAROL", sponsor=bob, joined_on=JOINED, name="Carol Clark")
+    bob = do_enroll(
+        member_id="BOB", sponsor=alice, joined_on=JOINED, effective_at=ENROLLED_AT, name="Bob Brown"
+    )
+    carol = do_enroll(
+        member_id="CAROL",
+        sponsor=bob,
+        joined_on=JOINED,
+        effective_at=ENROLLED_AT,
+        name="Carol Clark",
+    )
     cust_a = do_enroll(
-        member_id="CUST-A", sponsor=alice, joined_on=JOINED, kind="customer", name="Cora Buyer"
+        member_id="CUST-A",
+        sponsor=alice,
+        joined_on=JOINED,
+        effective_at=ENROLLED_AT,
+        kind="customer",
+        name="Cora Buyer",
     )
     cust_d = do_enroll(
-        member_id="CUST-D", sponsor=dave, joined_on=JOINED, kind="customer", name="Dora Buyer"
+        member_id="CUST-D",
+        sponsor=dave,
+        joined_on=JOINED,
+        effective_at=ENROLLED_AT,
+        kind="customer",
+        name="Dora Buyer",
     )
     product = do_create_product(
         "TEA-1", {"en": "Green tea"}, pv=2500, cv=2000, prices={"EUR": 3990}
@@ -109,3 +134,77 @@ def team(db) -> Team:
 def alice_client(client, team):
     client.force_login(team.alice_user)
     return client
+
+
+# --------------------------------------------------------------------------- commission runs
+
+PLAN = Path(__file__).with_name("plan.yaml")
+
+
+def at(year: int, month: int, day: int, hour: int = 12) -> datetime:
+    return datetime(year, month, day, hour, tzinfo=UTC)
+
+
+@dataclass
+class Settled:
+    """The ``team`` after two closed months and a projection of the open one (plan.yaml:
+    unilevel 10 % / 5 % on CV, personal 5 %, matching 50 % of direct enrollees' unilevel,
+    100 EUR on first reaching Leader with PV ≥ 20 and GV ≥ 30):
+
+    * 2026-08: CAROL buys 2 teas (PV 50, CV 40): BOB unilevel 4.00; ALICE unilevel 2.00 and
+      matching 2.00; CAROL personal 2.00 and advancement 100.00 (Leader). Final run.
+    * 2026-09: BOB buys 2 teas: ALICE unilevel 4.00 + matching 0; BOB personal 2.00 + 100.00
+      (Leader); ROOT unilevel 2.00 and matching 2.00. On 20 September CAROL returns 1 of her 2
+      August teas: clawbacks of half of August (ALICE −1.00 unilevel, −1.00 matching; BOB −2.00;
+      CAROL −1.00). Final run.
+    * the open period: CAROL buys 1 tea; a projection runs.
+    """
+
+    team: Team
+    version: object
+    august: object
+    september: object
+    carol_order: object
+    refund: object
+    projection: object
+
+
+@pytest.fixture
+def settled(team) -> Settled:
+    from downline.compensation.plans import do_activate_plan_version, do_create_plan_version
+    from downline.compensation.runs import do_run_final, do_run_projection
+    from downline.orders.actions import do_place_order, do_return_order
+    from downline.periods.actions import do_ensure_period, do_ensure_period_for
+
+    version = do_create_plan_version(PLAN.read_text(encoding="utf-8"), note="web tests")
+    do_activate_plan_version(version, do_ensure_period("2026-08"))
+    carol_order = do_place_order(team.carol, [(team.product, 2)], "EUR", paid_at=at(2026, 8, 10))
+    august = do_run_final(do_ensure_period("2026-08"))
+    do_place_order(team.bob, [(team.product, 2)], "EUR", paid_at=at(2026, 9, 5))
+    line = carol_order.lines.get()
+    refund = do_return_order(carol_order, {line: 1}, refunded_at=at(2026, 9, 20), reason="broken")
+    september = do_run_final(do_ensure_period("2026-09"))
+    do_place_order(team.carol, [(team.product, 1)], "EUR")
+    projection = do_run_projection(do_ensure_period_for(timezone.now()))
+    return Settled(team, version, august, september, carol_order, refund, projection)
+
+
+def verified_staff(client, username: str, *roles: str, superuser: bool = False) -> User:
+    """A staff login holding ``roles`` (groups), signed in on ``client`` with a confirmed
+    one-time code, the way staff sign in."""
+    from django.contrib.auth.models import Group
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    user = do_create_user(username, password=PASSWORD, email=f"{username}@example.com", staff=True)
+    if superuser:
+        user.is_superuser = True
+        user.save(update_fields=["is_superuser"])
+    for role in roles:
+        user.groups.add(Group.objects.get(name=role))
+    device = TOTPDevice.objects.create(user=user, name="app", confirmed=True)
+    client.force_login(user)
+    token = TOTP(device.bin_key, device.step, device.t0, device.digits).token()
+    response = client.post("/accounts/two-factor/", {"code": f"{token:06d}"})
+    assert response.status_code == 302, response.content[:500]
+    return user

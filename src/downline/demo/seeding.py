@@ -7,8 +7,15 @@
   each synthetic order becomes one unit of the product with the same PV, CV and EUR price;
 * autoships for a share of the distributors (``do_create_autoship``), a few orders and
   returns placed today through ``do_place_order`` and ``do_return_order``;
+* earnings: the sample plan ``plans/unilevel.yaml`` is stored and activated from the first
+  demo month (``compensation.plans``); the final run of every closed demo month runs in order
+  (lines, ranks, traces, ledger) and a projection of the current month, so statements,
+  wallets, rank progress and the console's charts have something to show;
 * a superuser and four distributor logins, one per shipped language (``User.language`` and
-  ``Distributor.language``), linked through ``genealogy.actions.do_update_details``.
+  ``Distributor.language``), linked through ``genealogy.actions.do_update_details``; the
+  superuser ``admin`` gets an authenticator (TOTP) with the fixed, printed key
+  ``DEMO_TOTP_KEY`` so the console's two-factor step can be passed in the demo. This key is
+  public: it exists only in a database seeded by ``downline demo``.
 
 Same seed, same company (names, tree and orders); only the dates follow today's date.
 """
@@ -16,6 +23,7 @@ Same seed, same company (names, tree and orders); only the dates follow today's 
 from __future__ import annotations
 
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -29,6 +37,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from downline.accounts.actions import do_create_user
+from downline.core.formatting import format_amount
 from downline.dataset.csv_io import EPOCH_US, epoch_us, write_network, write_orders
 from downline.dataset.synth import SynthOptions, synthesize
 from downline.dataset.tables import Network, Orders
@@ -49,6 +58,9 @@ from .catalogue import AUTOSHIP_SKUS, PRODUCTS
 from .people import LANGUAGE_SHARES, person
 
 SEED = 2026
+DEMO_PLAN = Path(__file__).resolve().parents[3] / "plans" / "unilevel.yaml"
+# RFC 6238's test secret "12345678901234567890" (hex); base32 GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ.
+DEMO_TOTP_KEY = "3132333435363738393031323334353637383930"
 DISTRIBUTORS = 2_000
 MONTHS = 6
 AUTOSHIP_SHARE = 0.15
@@ -101,6 +113,7 @@ def seed_demo(say: Say, *, seed: int = SEED, distributors: int = DISTRIBUTORS) -
     )
     _import(network, orders, products, seed, say)
     _create_autoships(seed, products, today, say)
+    _run_commissions(today, now, say)
     _place_and_return_today(products, now, say)
     _create_logins(say)
 
@@ -299,13 +312,14 @@ def _place_and_return_today(products: dict[str, Product], now: datetime, say: Sa
 
 def _create_logins(say: Say) -> None:
     for login in STAFF_LOGINS:
-        do_create_user(
+        staff = do_create_user(
             login.username,
             password=login.password,
             email=f"{login.username}@example.com",
             language="en",
             superuser=True,
         )
+        _create_demo_authenticator(staff)
     leaders = list(
         Distributor.objects.filter(kind=Distributor.Kind.DISTRIBUTOR).order_by(
             "-enrollment_downline", "id"
@@ -334,3 +348,57 @@ def _create_logins(say: Say) -> None:
         gettext("Created %(count)d logins.")
         % {"count": len(STAFF_LOGINS) + len(DISTRIBUTOR_LOGINS)}
     )
+
+
+def _run_commissions(today: date, now: datetime, say: Say) -> None:
+    """Activate the demo plan from the first demo month, run the final of every closed month
+    in order and a projection of the current one."""
+    from downline.compensation.plans import do_activate_plan_version, do_create_plan_version
+    from downline.compensation.runs import do_run_final, do_run_projection
+    from downline.periods.actions import do_ensure_period, do_ensure_period_for
+
+    if not DEMO_PLAN.exists():
+        say(gettext("No sample plan at %(path)s; no earnings seeded.") % {"path": DEMO_PLAN})
+        return
+    months = []
+    year, month = today.year, today.month
+    for _ in range(MONTHS):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    months.reverse()
+    started = time.perf_counter()
+    version = do_create_plan_version(DEMO_PLAN.read_text(encoding="utf-8"), note="demo")
+    do_activate_plan_version(version, do_ensure_period(months[0]))
+    paid = 0
+    for code in months[:-1]:
+        run = do_run_final(do_ensure_period(code))
+        paid += run.total_paid
+    projection = do_run_projection(do_ensure_period_for(now))
+    say(
+        gettext(
+            "Activated %(plan)s; final runs of %(count)d closed months paid %(paid)s EUR; "
+            "projection of %(current)s (%(seconds).1f s)."
+        )
+        % {
+            "plan": version,
+            "count": len(months) - 1,
+            "paid": format_amount(paid, "EUR"),
+            "current": projection.period.code,
+            "seconds": time.perf_counter() - started,
+        }
+    )
+
+
+def _create_demo_authenticator(user) -> None:
+    """The demo admin's TOTP device with the fixed key ``DEMO_TOTP_KEY`` (printed by the
+    demo command)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.create(user=user, name="demo", key=DEMO_TOTP_KEY, confirmed=True)
+
+
+def demo_totp_secret() -> str:
+    """The demo key in base32, as authenticator apps take it."""
+    import base64
+
+    return base64.b32encode(bytes.fromhex(DEMO_TOTP_KEY)).decode()

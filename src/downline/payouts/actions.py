@@ -188,6 +188,7 @@ def _move(
         ),
         actor=actor,
         idempotency_key=idempotency_key,
+        currency=currency,
     )
 
 
@@ -204,6 +205,7 @@ def _back_to_wallets(
         memo,
         Entries.join(entries, Entries(np.array([clearing.pk]), np.array([-counter]))),
         actor=actor,
+        currency=currency,
     )
 
 
@@ -363,6 +365,7 @@ def do_mark_batch_paid(batch: PayoutBatch, *, actor: User | None) -> PayoutBatch
             Entries(np.array([clearing.pk, bank.pk]), np.array([total, -total])),
             actor=actor,
             idempotency_key=f"payout-batch-paid:{locked.pk}",
+            currency=locked.currency,
         )
         Payout.objects.filter(pk__in=[p.pk for p in pending]).update(
             status=Payout.Status.PAID, updated_at=timezone.now()

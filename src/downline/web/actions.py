@@ -1,4 +1,5 @@
-"""Writes started from the back office: joining through a referral link."""
+"""Writes started from the back office and the console: joining through a referral link,
+notes on distributors, commission runs started as background tasks."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ from downline.core.errors import DownlineError
 from downline.genealogy.actions import do_enroll
 from downline.genealogy.models import Distributor
 from downline.genealogy.rules import company_today
+from downline.periods.models import Period
+
+from .models import STEPS, Note, RunJob
 
 MEMBER_ID_PREFIX = "W"
 
@@ -96,3 +100,46 @@ def do_join(
             reason=_("Joined through the referral link of %(sponsor)s.")
             % {"sponsor": sponsor.member_id},
         )
+
+
+# --------------------------------------------------------------------------- console
+
+
+class ConsoleError(DownlineError):
+    """A console request that cannot be done as given."""
+
+
+def do_add_note(distributor: Distributor, text: str, *, author: User) -> Note:
+    """Add a support note to ``distributor`` (a note is never edited or deleted)."""
+    text = (text or "").strip()
+    if not text:
+        raise ConsoleError(_("A note needs some text."), field="text")
+    return Note.objects.create(distributor=distributor, text=text, author=author)
+
+
+def do_start_run(period: Period, kind: str, *, actor: User) -> RunJob:
+    """Queue a commission run of ``period`` (``projection``, ``preview`` or ``final``) as a
+    background task; the returned job shows its progress. A second job of the same period that
+    is still queued or running is refused, so a double click does not start two runs."""
+    if kind not in STEPS:
+        raise ConsoleError(
+            _("Unknown kind of run %(kind)r; use projection, preview or final.") % {"kind": kind},
+            field="kind",
+        )
+    with transaction.atomic():
+        busy = (
+            RunJob.objects.select_for_update()
+            .filter(period=period, status__in=(RunJob.Status.QUEUED, RunJob.Status.RUNNING))
+            .first()
+        )
+        if busy is not None:
+            raise ConsoleError(
+                _("A %(kind)s of period %(period)s is already under way (job #%(job)s).")
+                % {"kind": busy.kind, "period": period.code, "job": busy.pk}
+            )
+        job = RunJob.objects.create(period=period, kind=kind, started_by=actor)
+    from .tasks import run_commissions
+
+    run_commissions.enqueue(job.pk)
+    job.refresh_from_db()
+    return job

@@ -1,6 +1,8 @@
 from django.urls import path
 
 from . import views_accounts as accounts
+from . import views_console as console
+from . import views_earnings as earnings
 from . import views_pages as pages
 
 app_name = "web"
@@ -39,5 +41,58 @@ urlpatterns = [
     path("team/member/<str:member_id>/", pages.team_member_view, name="team_member"),
     path("customers/", pages.customers_view, name="customers"),
     path("customers/<str:member_id>/", pages.customer_view, name="customer"),
-    path("console/", pages.console_view, name="console"),
+    path("earnings/", earnings.earnings_view, name="earnings"),
+    path("earnings/<str:code>/", earnings.statement_view, name="statement"),
+    path("earnings/<str:code>/statement.csv", earnings.statement_csv_view, name="statement_csv"),
+    path("earnings/<str:code>/statement.pdf", earnings.statement_pdf_view, name="statement_pdf"),
+    # the company console (roles: see roles.py)
+    path("console/", console.overview_view, name="console"),
+    path("console/charts.json", console.charts_view, name="console_charts"),
+    path("console/distributors/", console.distributors_view, name="console_distributors"),
+    path(
+        "console/distributors/<str:member_id>/",
+        console.distributor_view,
+        name="console_distributor",
+    ),
+    path(
+        "console/distributors/<str:member_id>/status/",
+        console.distributor_status_view,
+        name="console_distributor_status",
+    ),
+    path(
+        "console/distributors/<str:member_id>/move/",
+        console.distributor_move_view,
+        name="console_distributor_move",
+    ),
+    path(
+        "console/distributors/<str:member_id>/notes/",
+        console.distributor_note_view,
+        name="console_distributor_note",
+    ),
+    path("console/plans/", console.plans_view, name="console_plans"),
+    path("console/plans/compare/", console.plan_compare_view, name="console_plan_compare"),
+    path("console/plans/<int:pk>/", console.plan_view, name="console_plan"),
+    path("console/periods/", console.periods_view, name="console_periods"),
+    path("console/runs/start/", console.run_start_view, name="console_run_start"),
+    path("console/runs/<int:pk>/", console.run_view, name="console_run"),
+    path("console/jobs/<int:pk>/", console.job_view, name="console_job"),
+    path("console/payouts/", console.payouts_view, name="console_payouts"),
+    path("console/payouts/<int:pk>/", console.batch_view, name="console_batch"),
+    path(
+        "console/payouts/<int:pk>/approve/",
+        console.batch_approve_view,
+        name="console_batch_approve",
+    ),
+    path(
+        "console/payouts/<int:pk>/export/", console.batch_export_view, name="console_batch_export"
+    ),
+    path("console/payouts/<int:pk>/paid/", console.batch_paid_view, name="console_batch_paid"),
+    path(
+        "console/payouts/<int:pk>/cancel/", console.batch_cancel_view, name="console_batch_cancel"
+    ),
+    path(
+        "console/payout/<int:pk>/failed/", console.payout_failed_view, name="console_payout_failed"
+    ),
+    path("console/adjustments/", console.adjustments_view, name="console_adjustments"),
+    path("console/returns/", console.returns_view, name="console_returns"),
 ]

@@ -1,11 +1,9 @@
-"""The distributor's pages (joining, dashboard, team, customers) and the staff console's
-overview. HTMX requests (``HX-Request``) get the fragment; plain requests the whole page, so
+"""The distributor's pages (joining, dashboard, team, customers). HTMX requests (``HX-Request``) get the fragment; plain requests the whole page, so
 every link also works without JavaScript."""
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
@@ -13,10 +11,9 @@ from django.utils.translation import gettext as _
 
 from downline.core.errors import DownlineError
 from downline.genealogy.models import Distributor
-from downline.periods.models import Period
 
 from . import ratelimit
-from .access import member_required, staff_required
+from .access import member_required
 from .actions import do_join, referral_sponsor
 from .forms import JoinForm, LevelFilterForm, SearchForm
 from .projection_slot import activity_requirement, projection_for
@@ -248,18 +245,3 @@ def customer_view(request: HttpRequest, member: Distributor, member_id: str) -> 
     return render(
         request, "web/customer.html", {"member": member, "customer": customer, "orders": orders}
     )
-
-
-@staff_required
-def console_view(request: HttpRequest) -> HttpResponse:
-    """The staff console's overview: the network's size and the open periods."""
-    counts = Distributor.objects.aggregate(
-        distributors=Count("id", filter=Q(kind=Distributor.Kind.DISTRIBUTOR)),
-        active=Count(
-            "id",
-            filter=Q(kind=Distributor.Kind.DISTRIBUTOR, status=Distributor.Status.ACTIVE),
-        ),
-        customers=Count("id", filter=Q(kind=Distributor.Kind.CUSTOMER)),
-    )
-    periods = Period.objects.filter(status=Period.Status.OPEN).order_by("starts_at")
-    return render(request, "web/console.html", {"counts": counts, "periods": periods})

@@ -2,7 +2,8 @@
 
 from django import template
 
-from downline.core.formatting import format_money, format_volume
+from downline.core.formatting import format_amount, format_money, format_volume
+from downline.money import format_decimal
 
 register = template.Library()
 
@@ -24,3 +25,28 @@ def pv_met(pv, requirement) -> bool | None:
     if requirement is None or requirement.pv_at_least is None:
         return None
     return int(pv or 0) >= requirement.pv_at_least
+
+
+@register.filter
+def minor(amount, digits) -> str:
+    """Integer minor units with ``digits`` decimals: ``12345|minor:2`` → ``"123.45"``."""
+    return format_decimal(int(amount or 0), int(digits))
+
+
+@register.filter
+def money_of(amount, currency: str) -> str:
+    """Minor units of ``currency`` as a plain number (its own decimals), no code."""
+    return format_amount(int(amount or 0), currency)
+
+
+@register.filter
+def negate(value) -> int:
+    return -int(value or 0)
+
+
+@register.filter
+def basis_points(value) -> str:
+    """``1234`` basis points → ``"12.34%"``; empty stays empty."""
+    if value is None:
+        return "–"
+    return format_decimal(int(value), 2) + "%"

@@ -24,7 +24,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 from django.utils.translation import gettext
 
-from downline.demo.seeding import demo_logins, seed_demo
+from downline.demo.seeding import demo_logins, demo_totp_secret, seed_demo
 from downline.genealogy.models import Distributor
 
 
@@ -76,7 +76,7 @@ class Command(BaseCommand):
                 gettext("Demo ready in %(seconds).1f s.")
                 % {"seconds": time.perf_counter() - started}
             )
-        self._print_logins()
+        self._print_logins(port)
         if no_serve:
             return
         self._serve(port)
@@ -93,16 +93,28 @@ class Command(BaseCommand):
                 target.unlink()
         self._say(gettext("Deleted %(path)s.") % {"path": path})
 
-    def _print_logins(self) -> None:
+    def _print_logins(self, port: int) -> None:
         logins = demo_logins()
         if not logins:
             return
+        self._say(
+            gettext("Back office: http://127.0.0.1:%(port)s/accounts/login/ (console: /console/)")
+            % {"port": port}
+        )
         self._say(gettext("Logins (username / password):"))
         for login in logins:
             member = f", {login.member_id}" if login.member_id else ""
             self._say(
                 f"  {login.username} / {login.password}  ({login.role}, {login.language}{member})"
             )
+        self._say(
+            gettext(
+                "Staff confirm a code in the console: add the demo key %(key)s to an "
+                "authenticator app (TOTP, 6 digits, 30 s) for admin. It is public; use it only "
+                "in the demo."
+            )
+            % {"key": demo_totp_secret()}
+        )
 
     def _serve(self, port: int) -> None:
         """Run ``downline serve`` and ``downline worker`` until Ctrl-C or until one stops."""
