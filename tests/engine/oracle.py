@@ -24,6 +24,9 @@ Readings of the specification where it leaves room (each follows the most litera
   largest remainder rounds the exact parts ``pool × s / S``;
 * ``qualifying_volume`` in the result is rounded down to whole hundredths (with a
   ``max_leg_share`` cap it can be fractional);
+* ``requires`` is part of "passes the earner rule" everywhere a bonus asks it; compression
+  still skips only the uplines who are not active (an active upline short of a requirement
+  keeps its level and its amount is not paid);
 * ``personally_enrolled`` counts enrollment children who are present and not terminated, as its
   row in the table says, so a suspended child counts there (the general sentence "counts in no
   head-count condition" would exclude them); ``personally_enrolled_active`` counts active ones.
@@ -47,6 +50,7 @@ from downline.engine.inputs import (
 )
 from downline.engine.plan.model import (
     BinaryBonus,
+    BonusBase,
     CompanyCap,
     FastStartBonus,
     GenerationBonus,
@@ -58,6 +62,7 @@ from downline.engine.plan.model import (
     QualifyingVolume,
     Rank,
     RankAdvancementBonus,
+    Requirements,
     StairstepBonus,
     UnilevelBonus,
 )
@@ -254,6 +259,9 @@ class Period:
         }
         # the sum of every order credited to a distributor (per-order bonuses, binary legs)
         self.credited = credited
+        # own and customer PV, whatever include_customers says (the customer share)
+        self.own_pv = own["pv"]
+        self.customer_pv = customer["pv"]
         self.pv = self.volume["pv"]
         self.cv = self.volume["cv"]
         self.group_tree = self.tree(self.plan.volumes.group_tree)
@@ -286,9 +294,24 @@ class Period:
                 ok = ok and self.cv[d] >= rule.cv_at_least
             self.active.append(ok)
 
-    def passes(self, d: int, earner: str) -> bool:
-        """The earner rule of a bonus: ``active`` or ``eligible``."""
-        return self.active[d] if earner == "active" else self.eligible[d]
+    def passes(self, d: int, bonus: BonusBase) -> bool:
+        """Whether ``d`` may earn ``bonus``: its earner rule (``active`` or ``eligible``) and
+        every requirement written under its ``requires``."""
+        rule = self.active[d] if bonus.earner == "active" else self.eligible[d]
+        return rule and self.meets(d, bonus.requires)
+
+    def meets(self, d: int, requires: Requirements | None) -> bool:
+        """``customer_share_at_least: P``: customer PV ÷ (own PV + customer PV) ≥ P, failing
+        when the sum is 0 or less; ``customers_at_least: N``: at least N buying customers."""
+        if requires is None:
+            return True
+        share = requires.customer_share_at_least
+        if share is not None:
+            total = self.own_pv[d] + self.customer_pv[d]
+            if total <= 0 or Fraction(self.customer_pv[d], total) < share.value:
+                return False
+        needed = requires.customers_at_least
+        return needed is None or self.buying_customers[d] >= needed
 
     # -- 3. ranks --------------------------------------------------------------------------------
 
@@ -418,7 +441,7 @@ class Period:
         rate = bonus.rate.value
         for d in range(self.n):
             base = self.volume[bonus.volume][d]
-            if base != 0 and self.passes(d, bonus.earner):
+            if base != 0 and self.passes(d, bonus):
                 self.add(b, d, d, NONE, 0, base, rate, self.volume_line(base, rate))
 
     def level_walk(
@@ -440,7 +463,7 @@ class Period:
             deep_enough = bonus.depth_by_rank is None or k <= bonus.depth_by_rank.get(
                 self.rank_of(upline), 0
             )
-            if deep_enough and self.passes(upline, bonus.earner):
+            if deep_enough and self.passes(upline, bonus):
                 rate = levels[k - 1].value
                 self.add(b, upline, x, order, k, base, rate, self.volume_line(base, rate))
             if k == len(levels):
@@ -466,7 +489,7 @@ class Period:
             for k, upline in enumerate(self.placement_tree.ancestors(x), start=1):
                 if k > len(bonus.levels):
                     break
-                if self.passes(upline, bonus.earner):
+                if self.passes(upline, bonus):
                     rate = bonus.levels[k - 1].value
                     self.add(b, upline, x, o, k, base, rate, self.volume_line(base, rate))
 
@@ -482,7 +505,7 @@ class Period:
             for k, upline in enumerate(tree.ancestors(x), start=1):
                 if k > len(bonus.levels):
                     break
-                if self.passes(upline, bonus.earner):
+                if self.passes(upline, bonus):
                     rate = bonus.levels[k - 1].value
                     self.add(b, upline, x, o, k, base, rate, self.volume_line(base, rate))
 
@@ -507,7 +530,7 @@ class Period:
                     legs[self.position[c]] += in_subtree[c]
             left = max(0, int(carry_left[d]) + legs[1])
             right = max(0, int(carry_right[d]) + legs[2])
-            if not self.passes(d, bonus.earner):
+            if not self.passes(d, bonus):
                 if bonus.flush_inactive:
                     new_left[d], new_right[d] = 0, 0
                 else:
@@ -568,7 +591,7 @@ class Period:
                 self.add(b, d, source, NONE, level, base, rate, self.volume_line(base, rate))
 
         for d in range(self.n):
-            if not self.passes(d, bonus.earner):
+            if not self.passes(d, bonus):
                 continue
             write(d, d, 0, self.cv[d], rates[d])
             for c in tree.children[d]:
@@ -596,7 +619,7 @@ class Period:
             a = nearest[x]
             while a != NONE and 1 + below <= depth:
                 g = 1 + below
-                if self.passes(a, bonus.earner):
+                if self.passes(a, bonus):
                     rate = bonus.generations[g - 1].value
                     self.add(b, a, x, o, g, base, rate, self.volume_line(base, rate))
                 below += 1
@@ -615,7 +638,7 @@ class Period:
             for k, upline in enumerate(tree.ancestors(s), start=1):
                 if k > len(bonus.levels):
                     break
-                if self.passes(upline, bonus.earner):
+                if self.passes(upline, bonus):
                     rate = bonus.levels[k - 1].value
                     amount = round_line(earnings[s] * rate)
                     self.add(b, upline, s, NONE, k, earnings[s], rate, amount)
@@ -627,7 +650,7 @@ class Period:
             for name, amount in bonus.amounts.items()
         }
         for d in range(self.n):
-            if not self.passes(d, bonus.earner) or self.paid_as[d] <= remembered[d]:
+            if not self.passes(d, bonus) or self.paid_as[d] <= remembered[d]:
                 continue
             for r in range(remembered[d] + 1, self.paid_as[d] + 1):
                 if r in amounts:
@@ -640,7 +663,7 @@ class Period:
         holders = []
         for d in range(self.n):
             name = self.rank_of(d)
-            if name in bonus.shares and self.passes(d, bonus.earner):
+            if name in bonus.shares and self.passes(d, bonus):
                 holders.append((d, bonus.shares[name]))
         total_shares = sum(shares for _d, shares in holders)
         if total_shares == 0:

@@ -5,7 +5,8 @@ chains; binary, matrix or unilevel placement trees that respect capacity and pla
 inside their sponsor's placement subtree; statuses; join dates before, inside and after the
 period; retail customers; own and customer orders on several days, returns with negative
 volumes, orders in another currency; previous states (carries, ranks, grace, awards); and plans
-covering every bonus kind and option, written as YAML and read by the real loader.
+covering every bonus kind and option (compliance requirements included), written as YAML and
+read by the real loader.
 """
 
 from __future__ import annotations
@@ -270,6 +271,22 @@ def rank_lists(draw) -> list[dict]:
     return ranks
 
 
+SHARES = ["70%", "50%", "1%", "100%", "33.33%", "60%", "12.345678%", "99.999999%"]
+
+
+@st.composite
+def requirements(draw) -> dict:
+    """A bonus's ``requires`` block: a customer share (round, fine and extreme percentages, so
+    exact ties with a 50/50 or 1/3 split occur), a customer count, or both."""
+    which = draw(st.sampled_from(["share", "customers", "both"]))
+    requires: dict = {}
+    if which != "customers":
+        requires["customer_share_at_least"] = draw(st.sampled_from(SHARES))
+    if which != "share":
+        requires["customers_at_least"] = draw(st.integers(1, 3))
+    return requires
+
+
 KINDS = (
     "personal",
     "unilevel",
@@ -289,6 +306,8 @@ def bonus_dicts(
     bonus: dict = {"name": name, "kind": kind}
     if draw(st.booleans()):
         bonus["earner"] = draw(st.sampled_from(["active", "eligible"]))
+    if draw(st.integers(0, 2)) == 0:
+        bonus["requires"] = draw(requirements())
     volume = draw(st.sampled_from(["pv", "cv", "cv", "amount", None]))
     tree = draw(st.sampled_from(["enrollment", "placement", None]))
     if kind == "personal":

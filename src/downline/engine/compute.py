@@ -124,7 +124,9 @@ def period_result(ctx: PeriodContext, lines: Lines) -> PeriodResult:
             totals=dict(volumes.totals),
             missed=dict(ctx.missed),
             walks=dict(ctx.walks),
+            binary_legs=dict(ctx.binary_legs),
             pools=dict(ctx.pools),
+            requirements=dict(ctx.requirements),
             trees={
                 name: ctx.tree(name) for name in ("enrollment", "placement") if name in ctx.__dict__
             },

@@ -13,7 +13,9 @@ from .activity import activity, earners, presence
 from .inputs import EngineState, PeriodInputs
 from .lines import LineBatch, LineStore, RateTable, index_dtype
 from .plan import Plan
+from .plan.model import BonusBase, Requirements
 from .ranks import RankOutcome, decide_ranks
+from .requirements import RequirementCheck, check_requirements
 from .tree import Tree
 from .volumes import Volumes
 
@@ -30,6 +32,8 @@ class PeriodContext:
     walks: dict[str, object] = field(default_factory=dict)  # bonuses.walk.WalkRecord
     binary_legs: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     pools: dict[str, tuple[Fraction, Fraction]] = field(default_factory=dict)
+    requirements: dict[str, RequirementCheck] = field(default_factory=dict)  # per bonus name
+    _checks: dict[Requirements, RequirementCheck] = field(default_factory=dict, repr=False)
 
     @property
     def n(self) -> int:
@@ -95,8 +99,28 @@ class PeriodContext:
     def active(self) -> np.ndarray:
         return activity(self.plan, self.eligible, self.volumes.pv, self.volumes.cv)
 
-    def earners(self, earner: str) -> np.ndarray:
-        return earners(earner, self.active, self.eligible)
+    def earners(self, bonus: BonusBase) -> np.ndarray:
+        """Who can earn ``bonus``: passes its earner rule and meets its ``requires``."""
+        rule = earners(bonus.earner, self.active, self.eligible)
+        if bonus.requires is None:
+            return rule
+        return rule & self.requirement_check(bonus).met
+
+    def requirement_check(self, bonus: BonusBase) -> RequirementCheck:
+        """Who meets each of the bonus's requirements (computed once per distinct block)."""
+        requires = bonus.requires
+        check = self._checks.get(requires)
+        if check is None:
+            volumes = self.volumes
+            check = check_requirements(
+                requires,
+                own_pv=volumes.own("pv"),
+                customer_pv=volumes.customer("pv"),
+                buying_customers=volumes.buying_customers,
+            )
+            self._checks[requires] = check
+        self.requirements[bonus.name] = check
+        return check
 
     @cached_property
     def ranks(self) -> RankOutcome:

@@ -2,9 +2,10 @@
 
 Everything comes from the arrays the period was computed with (``PeriodResult`` and its
 ``details``): volumes, activity, every rank's conditions with required and actual values and
-pass/fail, what is missing for the next rank and for activity, what the level walks did not
-pay (skipped by compression, failed the earner rule, deeper than the rank pays), and the lines
-earned per bonus. Sentences are translatable, with named placeholders.
+pass/fail, what is missing for the next rank and for activity, each bonus's compliance
+requirements with required and actual values, what the level walks did not pay (skipped by
+compression, failed the earner rule or the bonus's requirements, deeper than the rank pays),
+and the lines earned per bonus. Sentences are translatable, with named placeholders.
 
 :func:`explain` gives one distributor's trace; :class:`Explainer` prepares the shared
 per-distributor sums once, so writing a trace for everyone costs one pass over the lines.
@@ -38,6 +39,16 @@ def volume_text(hundredths: int) -> str:
 def volume_value(hundredths: int) -> str:
     """Volumes in the trace's fields: two decimals, no grouping (``"1400.00"``)."""
     return format_decimal(int(hundredths), 2)
+
+
+def share_text(part: int, total: int) -> str | None:
+    """``part ÷ total`` as a percentage rounded down to hundredths of a percent, so a share
+    short of a requirement never shows as reaching it (``55``, ``100`` → ``"55%"``;
+    ``2``, ``3`` → ``"66.66%"``); ``None`` when ``total ≤ 0``."""
+    if total <= 0:
+        return None
+    hundredths = (int(part) * 10_000) // int(total)
+    return format_decimal(hundredths, 2).rstrip("0").rstrip(".") + "%"
 
 
 class Explainer:
@@ -105,6 +116,9 @@ class Explainer:
         }
         trace["ranks"] = self.ranks(d)
         trace["next_rank"] = self.next_rank(d)
+        requirements = self.requirements(d)
+        if requirements:
+            trace["requirements"] = requirements
         trace["messages"] = self.messages(d)
         trace["earned"] = self.earned(d)
         trace["total"] = self.money(result.earned[d])
@@ -141,6 +155,74 @@ class Explainer:
                 if actual < required
             ],
         }
+
+    def requirements(self, d: int) -> dict:
+        """Per bonus with ``requires``: each requirement with required and actual values."""
+        out = {}
+        own, customer = int(self.details.own_pv[d]), int(self.details.customer_pv[d])
+        for bonus in self.plan.bonuses:
+            check = self.details.requirements.get(bonus.name)
+            if bonus.requires is None or check is None:
+                continue
+            conditions = []
+            share = bonus.requires.customer_share_at_least
+            if share is not None:
+                conditions.append(
+                    {
+                        "name": "customer_share",
+                        "required": share.text,
+                        "actual": share_text(customer, own + customer),
+                        "pass": bool(check.customer_share[d]),
+                    }
+                )
+            if bonus.requires.customers_at_least is not None:
+                conditions.append(
+                    {
+                        "name": "customers",
+                        "required": bonus.requires.customers_at_least,
+                        "actual": int(self.details.buying_customers[d]),
+                        "pass": bool(check.customers[d]),
+                    }
+                )
+            out[bonus.name] = {"met": bool(check.met[d]), "conditions": conditions}
+        return out
+
+    def unmet_requirements(self, d: int, b: int) -> str | None:
+        """What ``d`` misses of bonus ``b``'s requirements, in words (``None``: nothing)."""
+        bonus = self.plan.bonuses[b]
+        check = self.details.requirements.get(bonus.name)
+        if bonus.requires is None or check is None or check.met[d]:
+            return None
+        parts = []
+        share = bonus.requires.customer_share_at_least
+        if share is not None and not check.customer_share[d]:
+            own, customer = int(self.details.own_pv[d]), int(self.details.customer_pv[d])
+            actual = share_text(customer, own + customer)
+            if actual is None:
+                parts.append(
+                    _("no PV this period, so no customer share of the %(required)s needed")
+                    % {"required": share.text}
+                )
+            else:
+                parts.append(
+                    _("customer share %(actual)s of %(required)s")
+                    % {"actual": actual, "required": share.text}
+                )
+        customers = bonus.requires.customers_at_least
+        if customers is not None and not check.customers[d]:
+            parts.append(
+                _("%(actual)d of the %(required)d buying retail customers")
+                % {"actual": int(self.details.buying_customers[d]), "required": customers}
+            )
+        return _("%(missing)s: not paid %(bonus)s") % {
+            "missing": ", ".join(parts),
+            "bonus": self.bonus_title(b),
+        }
+
+    def passes_earner_rule(self, d: int, b: int) -> bool:
+        if self.plan.bonuses[b].earner == "active":
+            return bool(self.result.active[d])
+        return bool(self.details.eligible[d])
 
     def ranks(self, d: int) -> list[dict]:
         out = []
@@ -281,65 +363,50 @@ class Explainer:
         out: list[str] = []
         if not details.eligible[d]:
             out.append(self._ineligible(d))
-        reason = None
+        inactive = None
         if details.eligible[d] and not self.result.active[d]:
             missing = self.activity(d)["missing"]
-            reason = (
+            inactive = (
                 _("%(missing)s: not active") % {"missing": ", ".join(missing)}
                 if missing
                 else _("not active")
             )
         for b, bonus in enumerate(self.plan.bonuses):
+            # why d was not paid: inactive (failed the earner rule, or skipped by compression),
+            # or, passing the earner rule, short of the bonus's requirements
+            unmet = None
+            if details.eligible[d] and self.passes_earner_rule(d, b):
+                unmet = self.unmet_requirements(d, b)
+            reason = unmet or inactive
+            told: list[tuple[str | None, str]] = []  # (reason, what was not paid)
+            title = self.bonus_title(b)
             walk = details.walks.get(bonus.name)
             if walk is not None:
-                counts = walk.counts
-                missed = int(counts.missed[d])
-                if missed:
-                    values = {"count": missed, "bonus": self.bonus_title(b)}
-                    if walk.compression:
-                        sentence = ngettext(
-                            "so %(count)d %(bonus)s line went past you",
-                            "so %(count)d %(bonus)s lines went past you",
-                            missed,
+                missed = int(walk.counts.missed[d])
+                if missed and walk.compression and not self.result.active[d]:
+                    told.append(
+                        (
+                            inactive,
+                            ngettext(
+                                "so %(count)d %(bonus)s line went past you",
+                                "so %(count)d %(bonus)s lines went past you",
+                                missed,
+                            )
+                            % {"count": missed, "bonus": title},
                         )
-                    else:
-                        sentence = ngettext(
-                            "so %(count)d %(bonus)s line was not paid to you",
-                            "so %(count)d %(bonus)s lines were not paid to you",
-                            missed,
-                        )
-                    sentence %= values
-                    out.append(f"{reason}, {sentence}" if reason else sentence)
-                beyond = int(counts.beyond_depth[d])
-                if beyond:
-                    out.append(
-                        ngettext(
-                            "your paid-as rank %(rank)s is paid %(bonus)s to depth %(depth)d, so %(count)d line from deeper levels was not paid to you",
-                            "your paid-as rank %(rank)s is paid %(bonus)s to depth %(depth)d, so %(count)d lines from deeper levels were not paid to you",
-                            beyond,
-                        )
-                        % {
-                            "rank": self.rank_names[int(self.result.paid_as_rank[d])],
-                            "depth": int(walk.max_level[d]),
-                            "bonus": self.bonus_title(b),
-                            "count": beyond,
-                        }
                     )
+                elif missed:
+                    told.append((reason, self._not_paid(missed, title)))
             if isinstance(bonus, MatchingBonus) and bonus.name in details.missed:
                 missed = int(details.missed[bonus.name][d])
                 if missed:
-                    sentence = ngettext(
-                        "so %(count)d %(bonus)s line was not paid to you",
-                        "so %(count)d %(bonus)s lines were not paid to you",
-                        missed,
-                    ) % {"count": missed, "bonus": self.bonus_title(b)}
-                    out.append(f"{reason}, {sentence}" if reason else sentence)
+                    told.append((reason, self._not_paid(missed, title)))
             if isinstance(bonus, BinaryBonus) and bonus.name in details.binary_legs:
                 left, right = details.binary_legs[bonus.name]
-                earns = self.result.active[d] if bonus.earner == "active" else details.eligible[d]
+                earns = self.passes_earner_rule(d, b) and unmet is None
                 if not earns and (left[d] or right[d]):
                     values = {
-                        "bonus": self.bonus_title(b),
+                        "bonus": title,
                         "left": volume_text(left[d]),
                         "right": volume_text(right[d]),
                     }
@@ -351,9 +418,34 @@ class Explainer:
                         sentence = _(
                             "so %(bonus)s paid nothing; the legs carry forward (left %(left)s, right %(right)s)"
                         )
-                    sentence %= values
-                    out.append(f"{reason}, {sentence}" if reason else sentence)
+                    told.append((reason, sentence % values))
+            if unmet is not None and all(why is not unmet for why, _sentence in told):
+                out.append(unmet)
+            out.extend(f"{why}, {sentence}" if why else sentence for why, sentence in told)
+            if walk is not None and int(walk.counts.beyond_depth[d]):
+                beyond = int(walk.counts.beyond_depth[d])
+                out.append(
+                    ngettext(
+                        "your paid-as rank %(rank)s is paid %(bonus)s to depth %(depth)d, so %(count)d line from deeper levels was not paid to you",
+                        "your paid-as rank %(rank)s is paid %(bonus)s to depth %(depth)d, so %(count)d lines from deeper levels were not paid to you",
+                        beyond,
+                    )
+                    % {
+                        "rank": self.rank_names[int(self.result.paid_as_rank[d])],
+                        "depth": int(walk.max_level[d]),
+                        "bonus": title,
+                        "count": beyond,
+                    }
+                )
         return out
+
+    @staticmethod
+    def _not_paid(count: int, title: str) -> str:
+        return ngettext(
+            "so %(count)d %(bonus)s line was not paid to you",
+            "so %(count)d %(bonus)s lines were not paid to you",
+            count,
+        ) % {"count": count, "bonus": title}
 
     def earned(self, d: int) -> dict:
         out = {}

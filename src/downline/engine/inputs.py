@@ -172,6 +172,7 @@ class PeriodDetails:
     conditions: list[RankCondition]
     totals: dict[str, int]  # total pv, cv and amount (turnover) of the period's orders
     # per matching bonus: lines a distributor did not get because they failed the earner rule
+    # or the bonus's ``requires``
     missed: dict[str, np.ndarray] = field(default_factory=dict)
     # per level-walk bonus (unilevel, matrix, fast start): a record of the walk whose
     # ``counts.missed`` / ``counts.beyond_depth`` say, per distributor, how many lines they did
@@ -180,6 +181,9 @@ class PeriodDetails:
     walks: dict[str, object] = field(default_factory=dict)
     # per binary bonus: the left and right volumes paired this period (carry included)
     binary_legs: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    # per bonus with ``requires``: who meets each requirement and all of them
+    # (downline.engine.requirements.RequirementCheck)
+    requirements: dict[str, object] = field(default_factory=dict)
     # per pool bonus: the exact pool and what was not paid out of it
     pools: dict[str, tuple[Fraction, Fraction]] = field(default_factory=dict)
     # the trees the period was computed on ("enrollment", "placement": downline.engine.tree.Tree)

@@ -19,7 +19,7 @@ from ..plan.model import RankAdvancementBonus
 def rank_advancement(ctx: PeriodContext, b: int, bonus: RankAdvancementBonus) -> LineBatch:
     remembered = np.asarray(ctx.state.awarded_of(bonus.name, ctx.n), dtype=np.int16)
     paid_as = ctx.paid_as
-    advancing = ctx.earners(bonus.earner) & (paid_as > remembered)
+    advancing = ctx.earners(bonus) & (paid_as > remembered)
     parts: list[LineBatch] = []
     for name, amount in bonus.amounts.items():
         r = ctx.rank_index(name)

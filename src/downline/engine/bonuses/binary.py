@@ -46,7 +46,7 @@ def binary(ctx: PeriodContext, b: int, bonus: BinaryBonus) -> LineBatch:
     left = np.maximum(0, np.asarray(carry_left, dtype=np.int64) + new_left)
     right = np.maximum(0, np.asarray(carry_right, dtype=np.int64) + new_right)
     ctx.binary_legs[bonus.name] = (left, right)
-    earns = ctx.earners(bonus.earner)
+    earns = ctx.earners(bonus)
 
     def capped(volume: np.ndarray) -> np.ndarray:
         return volume if bonus.carry_cap is None else np.minimum(volume, bonus.carry_cap)

@@ -31,5 +31,5 @@ def fast_start(ctx: PeriodContext, b: int, bonus: FastStartBonus) -> LineBatch:
         orders=orders,
         base=ctx.volumes.order_value(bonus.volume)[orders],
         rates=bonus.levels,
-        max_level=max_levels(ctx, bonus.earner, len(bonus.levels), None),
+        max_level=max_levels(ctx, bonus, len(bonus.levels), None),
     )

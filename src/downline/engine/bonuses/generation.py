@@ -21,7 +21,7 @@ def generation(ctx: PeriodContext, b: int, bonus: GenerationBonus) -> LineBatch:
     tree = ctx.tree(bonus.tree)
     qualifies = ctx.paid_as >= ctx.rank_index(bonus.rank)
     nearest = tree.nearest_ancestor(qualifies)
-    earns = ctx.earners(bonus.earner)
+    earns = ctx.earners(bonus)
     member = ctx.volumes.member
     depth = len(bonus.generations)
     walk = WalkLines()

@@ -28,7 +28,7 @@ def matched_earnings(ctx: PeriodContext, names: list[str]) -> np.ndarray:
 def matching(ctx: PeriodContext, b: int, bonus: MatchingBonus) -> LineBatch:
     tree = ctx.tree(bonus.tree)
     earnings = matched_earnings(ctx, bonus.of)
-    earns = ctx.earners(bonus.earner)
+    earns = ctx.earners(bonus)
     source = np.flatnonzero(earnings != 0)
     upline = tree.parent[source]
     parts: list[LineBatch] = []

@@ -15,7 +15,7 @@ from ..plan.model import PersonalBonus
 
 def personal(ctx: PeriodContext, b: int, bonus: PersonalBonus) -> LineBatch:
     volume = ctx.volumes.period(bonus.volume)
-    d = np.flatnonzero((volume != 0) & ctx.earners(bonus.earner))
+    d = np.flatnonzero((volume != 0) & ctx.earners(bonus))
     rate = bonus.rate.value
     base = volume[d]
     return ctx.make_lines(

@@ -32,7 +32,7 @@ def pool(ctx: PeriodContext, b: int, bonus: PoolBonus) -> LineBatch:
     for name, shares in bonus.shares.items():
         table[ctx.rank_index(name)] = shares
     held = table[ctx.paid_as]
-    holders = np.flatnonzero((held >= 0) & ctx.earners(bonus.earner))
+    holders = np.flatnonzero((held >= 0) & ctx.earners(bonus))
     shares = held[holders]
     total_shares = int(shares.sum())
     if total_shares == 0:

@@ -54,7 +54,7 @@ def stairstep(ctx: PeriodContext, b: int, bonus: StairstepBonus) -> LineBatch:
     table = np.array([0] + [int(rate * common) for rate in rates], dtype=np.int64)
     thresholds = np.array([bracket.pgv for bracket in bonus.brackets], dtype=np.int64)
     bracket = table[np.searchsorted(thresholds, pgv, side="right")]
-    earns = ctx.earners(bonus.earner)
+    earns = ctx.earners(bonus)
     parts: list[LineBatch] = []
 
     def write(recipient, source, level, base, rate_num) -> None:

@@ -4,9 +4,11 @@ For each order credited to ``x`` (``per: distributor``: each distributor ``x`` w
 period volume, base = that volume) walk up ``tree`` from ``x``'s parent. Without compression
 every upline is the next level; with compression an upline who is not active is skipped and
 does not count as a level. The upline at level ``k`` is paid ``levels[k-1] × base`` when it
-passes the earner rule and ``k ≤ depth_by_rank[its paid-as rank]`` (unlisted ranks: depth 0);
-otherwise that amount is not paid and the walk goes on. A matrix bonus is a unilevel bonus over
-the placement tree, per order, without compression or depth by rank.
+passes the earner rule, meets the bonus's ``requires`` and ``k ≤ depth_by_rank[its paid-as
+rank]`` (unlisted ranks: depth 0); otherwise that amount is not paid and the walk goes on.
+Compression looks at activity only: an active upline who fails ``requires`` keeps its level,
+and the amount of that level is not paid to anyone. A matrix bonus is a unilevel bonus over the
+placement tree, per order, without compression or depth by rank.
 """
 
 from __future__ import annotations
@@ -16,15 +18,16 @@ import numpy as np
 from ..context import PeriodContext
 from ..lines import LineBatch, walk_batch
 from ..plan import Rate
-from ..plan.model import MatrixBonus, UnilevelBonus
+from ..plan.model import BonusBase, MatrixBonus, UnilevelBonus
 from ..tree import Tree
 from .walk import WalkRecord, upline_walk
 
 
 def max_levels(
-    ctx: PeriodContext, earner: str, levels: int, depth_by_rank: dict[str, int] | None
+    ctx: PeriodContext, bonus: BonusBase, levels: int, depth_by_rank: dict[str, int] | None
 ) -> np.ndarray:
-    """Deepest level each distributor is paid (``-1``: fails the earner rule)."""
+    """Deepest level each distributor is paid (``-1``: fails the earner rule or the bonus's
+    ``requires``)."""
     if depth_by_rank is None:
         allowed = np.full(ctx.n, levels, dtype=np.int8)
     else:
@@ -32,7 +35,7 @@ def max_levels(
         for name, depth in depth_by_rank.items():
             table[ctx.rank_index(name)] = depth
         allowed = table[ctx.paid_as]
-    return np.where(ctx.earners(earner), allowed, np.int8(-1)).astype(np.int8)
+    return np.where(ctx.earners(bonus), allowed, np.int8(-1)).astype(np.int8)
 
 
 def level_walk(
@@ -106,7 +109,7 @@ def unilevel(ctx: PeriodContext, b: int, bonus: UnilevelBonus) -> LineBatch:
         orders=orders,
         base=base,
         rates=bonus.levels,
-        max_level=max_levels(ctx, bonus.earner, len(bonus.levels), bonus.depth_by_rank),
+        max_level=max_levels(ctx, bonus, len(bonus.levels), bonus.depth_by_rank),
         compression=bonus.compression,
     )
 
@@ -121,5 +124,5 @@ def matrix(ctx: PeriodContext, b: int, bonus: MatrixBonus) -> LineBatch:
         orders=np.arange(ctx.m, dtype=np.int64),
         base=ctx.volumes.order_value(bonus.volume),
         rates=bonus.levels,
-        max_level=max_levels(ctx, bonus.earner, len(bonus.levels), None),
+        max_level=max_levels(ctx, bonus, len(bonus.levels), None),
     )

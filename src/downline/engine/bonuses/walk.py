@@ -14,7 +14,9 @@ for which ``j`` level-counting uplines lie strictly between ``x`` and ``u`` (upl
 when active under compression, always otherwise), so ``u`` is their level ``j + 1``:
 ``F_j(u) = Σ_children v (own(v)·[j = 0] + F_{j − [v counts]}(v))``, bottom-up. Then
 
-* without compression, an upline who fails the earner rule missed ``Σ_{j<L} F_j(u)`` lines;
+* an upline who fails the earner rule or the bonus's ``requires`` (``max_level[u] = -1``) and
+  holds its levels (always without compression; when active with compression) missed
+  ``Σ_{j<L} F_j(u)`` lines;
 * with compression, an inactive ``u`` is skipped, and every walker's step over ``u`` lands on
   ``b = near(u)`` at level ``j + 1``: ``Σ_{j < min(L, max_level[b])} F_j(u)`` written lines went
   past ``u``;
@@ -83,7 +85,8 @@ def upline_walk(
 
 @dataclass
 class WalkCounts:
-    missed: np.ndarray  # lines not received: failed the earner rule, or skipped (compression)
+    # lines not received: failed the earner rule or ``requires``, or skipped (compression)
+    missed: np.ndarray
     beyond_depth: np.ndarray  # lines not paid because the rank pays fewer levels
 
 
@@ -151,7 +154,8 @@ def walk_counts(
     allowed = max_level.astype(np.int64)
     if compression:
         lands = np.where(near >= 0, allowed[np.maximum(near, 0)], 0)
-        missed = np.where(active | (near < 0), 0, up_to(lands))
+        skipped = np.where(active | (near < 0), 0, up_to(lands))
+        missed = np.where(active & (allowed < 0), total, skipped)
         counted = active
     else:
         missed = np.where(allowed < 0, total, 0)

@@ -171,7 +171,9 @@ def load_plan_text(text: str, source: str = "<plan>") -> LoadedPlan:
         issues = []
         for item in error.errors():
             path = data_path(data, item["loc"])
-            issues.append(PlanIssue(format_path(path), line_of(lines, path), validation_message(item)))
+            issues.append(
+                PlanIssue(format_path(path), line_of(lines, path), validation_message(item))
+            )
         raise PlanError(source, issues) from None
     issues = [
         PlanIssue(format_path(path), line_of(lines, path), message)

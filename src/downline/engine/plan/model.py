@@ -9,11 +9,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from downline.i18n import gettext as _
 
-from .values import MoneyField, RateField, VolumeField
+from .values import MoneyField, PercentField, Rate, RateField, VolumeField
 
 BONUS_NAME_PATTERN = r"^[a-z][a-z0-9_-]*$"
 
@@ -147,12 +147,55 @@ class RankRules(Strict):
 Earner = Literal["active", "eligible"]
 
 
+class Requirements(Strict):
+    """Compliance conditions a distributor must also meet to earn a bonus; a distributor who
+    fails one is treated like one who fails the bonus's earner rule."""
+
+    customer_share_at_least: PercentField | None = Field(
+        default=None,
+        description="Customer PV ÷ (own PV + customer PV) of the period at least this "
+        "percentage, e.g. 70% (fails when own PV + customer PV is 0 or less).",
+    )
+    customers_at_least: int | None = Field(
+        default=None,
+        ge=1,
+        description="Distinct retail customers with a positive net turnover in the period.",
+    )
+
+    @field_validator("customer_share_at_least")
+    @classmethod
+    def _a_percentage(cls, share: Rate | None) -> Rate | None:
+        if share is None:
+            return share
+        if not share.text.endswith("%"):
+            raise ValueError(_("write the customer share as a percentage such as 70%"))
+        if share.value <= 0:
+            raise ValueError(
+                # xgettext:no-python-format
+                _("a customer share of 0% requires nothing; give a share above 0% or leave it out")
+            )
+        return share
+
+    @model_validator(mode="after")
+    def _something(self) -> Requirements:
+        if self.customer_share_at_least is None and self.customers_at_least is None:
+            raise ValueError(
+                _("requires needs customer_share_at_least, customers_at_least or both")
+            )
+        return self
+
+
 class BonusBase(Strict):
     name: str = Field(min_length=1, max_length=40, pattern=BONUS_NAME_PATTERN)
     title: str | None = Field(default=None, description="Name shown to distributors.")
     earner: Earner = Field(
         default="active",
         description="Who can earn: active distributors, or every eligible (status active) one.",
+    )
+    requires: Requirements | None = Field(
+        default=None,
+        description="Compliance conditions an earner must also meet (the 70% customer rule, "
+        "the 10-customer rule).",
     )
 
 

@@ -123,6 +123,18 @@ RateField = Annotated[
         }
     ),
 ]
+PercentField = Annotated[
+    Rate,
+    BeforeValidator(parse_rate),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\d+(\.\d+)?\s*%$",
+            "description": 'A percentage such as "70%" (above 0%, at most 100%).',
+        }
+    ),
+]
 VolumeField = Annotated[
     int,
     BeforeValidator(parse_volume),
