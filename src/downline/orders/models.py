@@ -369,8 +369,14 @@ class PeriodVolume(models.Model):
     leg's volume is the ``placement_group_cv`` of the child on that side. All in hundredths.
     """
 
+    # no index of its own: the unique (period, distributor) index serves every read by period,
+    # and a lone period index tempts the planner while the open period's statistics are stale
     period = models.ForeignKey(
-        Period, verbose_name=_("period"), on_delete=models.PROTECT, related_name="volumes"
+        Period,
+        verbose_name=_("period"),
+        on_delete=models.PROTECT,
+        related_name="volumes",
+        db_index=False,
     )
     distributor = models.ForeignKey(
         Distributor,
