@@ -85,3 +85,30 @@ def test_dashboard_query_count_with_runs_is_pinned(alice, django_assert_num_quer
     # events, one walk per pair, the advanced members; plan version for the activity rule
     with django_assert_num_queries(18):
         assert alice.get(reverse("web:dashboard")).status_code == 200
+
+
+def test_team_lists_show_the_projected_rank_and_filter_by_it(alice, settled):
+    from downline.compensation.models import RunResult
+    from downline.web.selectors import current_period, level_page, rank_source
+
+    period = current_period().period
+    ranks = rank_source(period)
+    assert ranks.run_id == settled.projection.pk
+    assert ranks.names == ["Member", "Leader"]
+    everyone = level_page(settled.team.alice, "enrollment", 1, period, ranks=ranks).rows
+    assert everyone
+    projected = dict(
+        RunResult.objects.filter(run=settled.projection).values_list(
+            "distributor__member_id", "paid_as_rank"
+        )
+    )
+    for row in everyone:
+        assert row.rank_name == ranks.names[projected[row.member_id]]
+    for index in (0, 1):
+        kept = level_page(settled.team.alice, "enrollment", 1, period, ranks=ranks, rank=index)
+        assert [r.member_id for r in kept.rows] == [
+            r.member_id for r in everyone if projected[r.member_id] == index
+        ]
+    text = alice.get(reverse("web:team_levels"), {"level": 1}).text
+    assert f"Rank: {everyone[0].rank_name}" in text
+    assert 'name="rank"' in text

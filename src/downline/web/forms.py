@@ -107,7 +107,17 @@ class LevelFilterForm(forms.Form):
     level = forms.IntegerField(label=_("Level"), min_value=1, max_value=MAX_LEVEL, required=False)
     active = forms.BooleanField(label=_("Active only"), required=False)
     new = forms.BooleanField(label=_("Joined this period"), required=False)
+    rank = forms.TypedChoiceField(
+        label=_("Projected rank"), coerce=int, empty_value=None, required=False, choices=()
+    )
     page = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, rank_names: list[str] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if rank_names:
+            self.fields["rank"].choices = [("", _("any")), *enumerate(rank_names)]
+        else:
+            del self.fields["rank"]  # no projection yet: nothing to filter by
 
 
 class SearchForm(forms.Form):

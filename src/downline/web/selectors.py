@@ -19,6 +19,9 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from downline.calendar import PeriodBounds, bounds_for_instant
+from downline.compensation.models import RunResult
+from downline.compensation.plans import loaded_plan
+from downline.compensation.selectors import latest_projection
 from downline.genealogy.models import Distributor, StructureEvent
 from downline.genealogy.tree_sql import (
     ENROLLMENT,
@@ -297,15 +300,45 @@ def clean_tree(value: str | None) -> str:
     return value if value in TREES else ENROLLMENT
 
 
-def _with_status(rows: QuerySet[Distributor], period: Period | None, tree: str) -> QuerySet:
+@dataclass(frozen=True)
+class RankSource:
+    """The run whose ranks the team lists show: the newest projection of the open period."""
+
+    run_id: int
+    names: list[str]
+
+
+def rank_source(period: Period | None) -> RankSource | None:
+    """The ranks to show for ``period`` (``None`` before any projection of it)."""
+    if period is None:
+        return None
+    run = latest_projection(period)
+    if run is None:
+        return None
+    return RankSource(run.pk, [rank.name for rank in loaded_plan(run.plan_version).plan.ranks])
+
+
+def _with_status(
+    rows: QuerySet[Distributor], period: Period | None, tree: str, ranks: RankSource | None = None
+) -> QuerySet:
     """Annotate each member with this period's PV (``period_pv``), the date of the last order
-    credited to them (``last_order_at``) and the size of their downline in ``tree``."""
+    credited to them (``last_order_at``), their projected paid-as rank (``rank_index``, with
+    ``ranks``) and the size of their downline in ``tree``."""
     last_order = Subquery(
         Order.objects.filter(distributor_id=OuterRef("pk"), returns_order__isnull=True)
         .exclude(status=Order.Status.CANCELLED)
         .order_by("-paid_at")
         .values("paid_at")[:1]
     )
+    if ranks is not None:
+        rows = rows.annotate(
+            rank_index=Subquery(
+                RunResult.objects.filter(run_id=ranks.run_id, distributor_id=OuterRef("pk")).values(
+                    "paid_as_rank"
+                )[:1],
+                output_field=IntegerField(),
+            )
+        )
     return rows.annotate(period_pv=_volume_subquery(period, "pv"), last_order_at=last_order).only(
         "id",
         "member_id",
@@ -319,7 +352,21 @@ def _with_status(rows: QuerySet[Distributor], period: Period | None, tree: str) 
     )
 
 
-def tree_children(parent: Distributor, tree: str, period: Period | None, page: int = 1) -> Page:
+def _with_rank_names(members: list[Distributor], ranks: RankSource | None) -> list[Distributor]:
+    """Set ``rank_name`` from ``rank_index`` (empty when unknown)."""
+    for member in members:
+        index = getattr(member, "rank_index", None)
+        member.rank_name = ranks.names[index] if ranks is not None and index is not None else ""
+    return members
+
+
+def tree_children(
+    parent: Distributor,
+    tree: str,
+    period: Period | None,
+    page: int = 1,
+    ranks: RankSource | None = None,
+) -> Page:
     """One page of ``parent``'s front line in ``tree`` (distributors only), each with their
     status at a glance. Two queries: the page and the count."""
     column = parent_column(tree)
@@ -327,8 +374,10 @@ def tree_children(parent: Distributor, tree: str, period: Period | None, page: i
     total = rows.count()
     order = ("placement_position", "member_id") if tree == PLACEMENT else ("member_id",)
     start = (page - 1) * PAGE_SIZE
-    members = list(_with_status(rows, period, tree).order_by(*order)[start : start + PAGE_SIZE])
-    return Page(rows=_with_below(members, tree), page=page, total=total)
+    members = list(
+        _with_status(rows, period, tree, ranks).order_by(*order)[start : start + PAGE_SIZE]
+    )
+    return Page(rows=_with_below(_with_rank_names(members, ranks), tree), page=page, total=total)
 
 
 def search_downline(viewer: Distributor, query: str, tree: str) -> list[Distributor]:
@@ -403,10 +452,13 @@ def level_page(
     page: int = 1,
     active_only: bool = False,
     joined_since: date | None = None,
+    ranks: RankSource | None = None,
+    rank: int | None = None,
 ) -> Page:
     """Distributors exactly ``level`` levels below ``viewer`` in ``tree``, by member id, with
     their status at a glance; ``active_only`` keeps status ``active``, ``joined_since`` those who
-    joined on or after that day. Three queries: the count, the page's ids, and their rows."""
+    joined on or after that day, ``rank`` (with ``ranks``) those projected paid as that rank.
+    Three queries: the count, the page's ids, and their rows."""
     if not 1 <= level <= MAX_LEVEL:
         raise ValueError(f"level must be 1..{MAX_LEVEL}, not {level}")
     column = parent_column(tree)
@@ -416,6 +468,12 @@ def level_page(
     if joined_since is not None:
         where.append("d.joined_on >= %s")
         params.append(joined_since)
+    if ranks is not None and rank is not None:
+        where.append(
+            f"EXISTS (SELECT 1 FROM {RunResult._meta.db_table} r WHERE r.run_id = %s "
+            "AND r.distributor_id = d.id AND r.paid_as_rank = %s)"
+        )
+        params += [ranks.run_id, rank]
     body = f"""WITH RECURSIVE downline(id, lvl) AS (
     SELECT d.id, 1 FROM {TABLE} d WHERE d.{column} = CAST(%s AS BIGINT) AND d.kind = 'distributor'
     UNION ALL
@@ -433,9 +491,11 @@ SELECT {{columns}} FROM downline w JOIN {TABLE} d ON d.id = w.id WHERE {" AND ".
         )
         ids = [row[0] for row in cursor.fetchall()]
     members = list(
-        _with_status(Distributor.objects.filter(id__in=ids), period, tree).order_by("member_id")
+        _with_status(Distributor.objects.filter(id__in=ids), period, tree, ranks).order_by(
+            "member_id"
+        )
     )
-    return Page(rows=_with_below(members, tree), page=page, total=total)
+    return Page(rows=_with_below(_with_rank_names(members, ranks), tree), page=page, total=total)
 
 
 def _with_below(members: list[Distributor], tree: str) -> list[Distributor]:

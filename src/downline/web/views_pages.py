@@ -26,6 +26,7 @@ from .selectors import (
     dashboard_figures,
     distributor_of,
     level_page,
+    rank_source,
     search_downline,
     tree_children,
     visible_member,
@@ -108,7 +109,9 @@ def team_view(request: HttpRequest, member: Distributor) -> HttpResponse:
     """The viewer's own node with their front line; each node expands lazily."""
     tree = clean_tree(request.GET.get("tree"))
     period = current_period()
-    children = tree_children(member, tree, period.period, _page_number(request))
+    children = tree_children(
+        member, tree, period.period, _page_number(request), rank_source(period.period)
+    )
     context = {
         "member": member,
         "root": member,
@@ -129,7 +132,9 @@ def tree_children_view(request: HttpRequest, member: Distributor, member_id: str
     if node is None or node.is_customer:
         raise Http404
     period = current_period()
-    children = tree_children(node, tree, period.period, _page_number(request))
+    children = tree_children(
+        node, tree, period.period, _page_number(request), rank_source(period.period)
+    )
     context = {
         "member": member,
         "root": node,
@@ -170,15 +175,17 @@ def team_search_view(request: HttpRequest, member: Distributor) -> HttpResponse:
 @member_required
 def team_levels_view(request: HttpRequest, member: Distributor) -> HttpResponse:
     """One level of the downline at a time, filtered, paginated."""
-    form = LevelFilterForm(request.GET or None)
     period = current_period()
-    tree, level, active, new, page = "enrollment", 1, False, False, 1
+    ranks = rank_source(period.period)
+    form = LevelFilterForm(request.GET or None, rank_names=ranks.names if ranks else None)
+    tree, level, active, new, page, rank = "enrollment", 1, False, False, 1, None
     if form.is_valid():
         tree = clean_tree(form.cleaned_data.get("tree"))
         level = form.cleaned_data.get("level") or 1
         active = form.cleaned_data.get("active") or False
         new = form.cleaned_data.get("new") or False
         page = form.cleaned_data.get("page") or 1
+        rank = form.cleaned_data.get("rank")
     rows = level_page(
         member,
         tree,
@@ -187,6 +194,8 @@ def team_levels_view(request: HttpRequest, member: Distributor) -> HttpResponse:
         page=page,
         active_only=active,
         joined_since=period.first_day if new else None,
+        ranks=ranks,
+        rank=rank,
     )
     query = request.GET.copy()
     query.pop("page", None)
