@@ -135,7 +135,7 @@ def do_start_run(period: Period, kind: str, *, actor: User) -> RunJob:
         if busy is not None:
             raise ConsoleError(
                 _("A %(kind)s of period %(period)s is already under way (job #%(job)s).")
-                % {"kind": busy.kind, "period": period.code, "job": busy.pk}
+                % {"kind": busy.get_kind_display(), "period": period.code, "job": busy.pk}
             )
         job = RunJob.objects.create(period=period, kind=kind, started_by=actor)
     from .tasks import run_commissions

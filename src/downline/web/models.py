@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from downline.compensation.models import Run
+
 STEPS = {
     "projection": ("load", "compute", "results"),
     "preview": ("load", "compute", "results"),
@@ -56,7 +58,7 @@ class RunJob(models.Model):
     period = models.ForeignKey(
         "periods.Period", verbose_name=_("period"), on_delete=models.PROTECT, related_name="+"
     )
-    kind = models.CharField(_("kind"), max_length=12)
+    kind = models.CharField(_("kind"), max_length=12, choices=Run.Kind.choices)
     status = models.CharField(
         _("status"), max_length=8, choices=Status.choices, default=Status.QUEUED
     )
