@@ -3,5 +3,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("console/plan-lab/", include("downline.simulation.urls")),
+    path("console/compliance/", include("downline.compliance.urls")),
     path("", include("downline.web.urls")),
 ]
