@@ -9,50 +9,15 @@ browser's language.
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from django.db import connections
 
 from downline.accounts.actions import do_create_user
 from downline.genealogy.actions import do_enroll
 from downline.genealogy.models import Distributor, StructureEvent
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM), reason="needs Debian's chromium (apt-get install chromium)"
-    ),
-]
-
-
-@pytest.fixture
-def browser() -> Iterator:
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
-    # between browser steps are plain synchronous calls.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-        # The test's database connection was opened while Playwright's loop ran, in a context
-        # of its own; close it here, in that context, so the test database can be dropped.
-        connections.close_all()
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
@@ -101,8 +66,8 @@ def _choose_member(page, field: str, text: str) -> None:
     page.locator(".select2-results__option", has_text=text).first.click()
 
 
-def test_an_operator_changes_a_sponsor_with_a_reason(browser, live_server, network):
-    page = browser.new_page()
+def test_an_operator_changes_a_sponsor_with_a_reason(new_page, live_server, network):
+    page = new_page(1280, 900)
     _sign_in(page, live_server)
     bob = network["bob"]
     page.goto(f"{live_server.url}/admin/genealogy/distributor/{bob.pk}/change/")
@@ -124,10 +89,10 @@ def test_an_operator_changes_a_sponsor_with_a_reason(browser, live_server, netwo
 
 
 def test_a_change_that_would_make_a_cycle_is_refused_with_the_rule_and_nothing_changes(
-    browser, live_server, network
+    new_page, live_server, network
 ):
     alice, bob = network["alice"], network["bob"]
-    page = browser.new_page()
+    page = new_page(1280, 900)
     _sign_in(page, live_server)
     # Bob joins Alice's enrollment downline first, then Alice may not move under Bob.
     page.goto(f"{live_server.url}/admin/genealogy/distributor/{bob.pk}/change-sponsor/")
@@ -151,8 +116,8 @@ def test_a_change_that_would_make_a_cycle_is_refused_with_the_rule_and_nothing_c
     assert StructureEvent.objects.count() == events_before
 
 
-def test_the_admin_speaks_the_browsers_language(browser, live_server, network):
-    page = browser.new_page(locale="de-DE")
+def test_the_admin_speaks_the_browsers_language(new_page, live_server, network):
+    page = new_page(1280, 900, locale="de-DE")
     page.goto(f"{live_server.url}/admin/login/")
     expect(page.locator("label[for=id_username]")).to_contain_text("Benutzername")
     _sign_in(page, live_server)

@@ -7,71 +7,20 @@ Screenshots of a failing test are kept in ``var/test-screenshots/``.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 from django.core import mail
-from django.db import connections
 
 from downline.accounts.actions import do_create_user
 from downline.genealogy.actions import do_enroll
 from downline.genealogy.models import Distributor
 from downline.orders.actions import do_create_product, do_place_order
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "test-screenshots"
 PASSWORD = "a-long-secret-phrase"
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM), reason="needs Debian's chromium (apt-get install chromium)"
-    ),
-]
-
-
-@pytest.hookimpl(tryfirst=True, hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    report = outcome.get_result()
-    setattr(item, f"report_{report.when}", report)
-
-
-@pytest.fixture
-def browser() -> Iterator:
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-        connections.close_all()
-
-
-@pytest.fixture
-def page(browser, request):
-    context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone
-    page = context.new_page()
-    yield page
-    failed = getattr(request.node, "report_call", None)
-    if failed is not None and failed.failed:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
@@ -105,7 +54,7 @@ def _sign_in(page, live_server, username: str) -> None:
 
 
 def test_joining_by_referral_link_and_a_first_order_on_the_sponsors_dashboard(
-    browser, page, live_server, sponsor
+    new_page, page, live_server, sponsor
 ):
     page.goto(f"{live_server.url}/join/sara/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Sara Sponsor invites you")
@@ -122,7 +71,7 @@ def test_joining_by_referral_link_and_a_first_order_on_the_sponsors_dashboard(
     _sign_in(page, live_server, "nina@example.com")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Nina Novak")
 
-    sara_page = browser.new_page()
+    sara_page = new_page()
     _sign_in(sara_page, live_server, "sara")
     expect(sara_page.locator("#figure-gv")).to_have_text("0.00")
     expect(sara_page.locator(".events")).to_contain_text("Nina Novak")

@@ -6,15 +6,11 @@ which a second staff member approves. Screenshots of a failing test are kept in
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
-from django.db import connections
 
 from downline.accounts.actions import do_create_user
 from downline.compensation.plans import do_activate_plan_version, do_create_plan_version
@@ -25,69 +21,12 @@ from downline.payouts.models import PayoutBatch, PayoutProfile
 from downline.periods.actions import do_ensure_period
 from downline.periods.models import Period
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "var" / "test-screenshots"
 PLAN = ROOT / "tests" / "web" / "plan.yaml"
 PASSWORD = "a-long-secret-phrase"
 JOINED = datetime(2026, 1, 5, 12, tzinfo=UTC)
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM), reason="needs Debian's chromium (apt-get install chromium)"
-    ),
-]
-
-
-@pytest.hookimpl(tryfirst=True, hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    report = outcome.get_result()
-    setattr(item, f"report_{report.when}", report)
-
-
-@pytest.fixture
-def browser() -> Iterator:
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-        connections.close_all()
-
-
-@pytest.fixture
-def pages(browser, request):
-    """New pages on their own contexts (separate sessions); screenshots of all on failure."""
-    made = []
-
-    def new_page(width: int = 390, height: int = 844):
-        context = browser.new_context(viewport={"width": width, "height": height})
-        page = context.new_page()
-        made.append(page)
-        return page
-
-    yield new_page
-    failed = getattr(request.node, "report_call", None)
-    if failed is not None and failed.failed:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        for number, page in enumerate(made):
-            page.screenshot(
-                path=str(SCREENSHOTS / f"{request.node.name}-{number}.png"), full_page=True
-            )
-    for page in made:
-        page.context.close()
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def expect(locator):
@@ -153,9 +92,9 @@ def _staff_sign_in(page, live_server, device) -> None:
     page.get_by_role("button", name="Confirm").click()
 
 
-def test_a_distributor_reads_a_statement_and_its_trace(pages, live_server, network):
+def test_a_distributor_reads_a_statement_and_its_trace(new_page, live_server, network):
     do_run_final(do_ensure_period("2026-08"))
-    page = pages()
+    page = new_page()
     _sign_in(page, live_server, "sara")
     page.wait_for_url(f"{live_server.url}/dashboard/")
     # Nina reached Leader in August: a team event on Sara's dashboard
@@ -185,7 +124,7 @@ def test_a_distributor_reads_a_statement_and_its_trace(pages, live_server, netwo
 
 
 def test_staff_run_a_preview_and_a_final_and_pay_out_with_a_second_approver(
-    pages, live_server, network
+    new_page, live_server, network
 ):
     PayoutProfile.objects.create(
         distributor=network["sara"],
@@ -195,7 +134,7 @@ def test_staff_run_a_preview_and_a_final_and_pay_out_with_a_second_approver(
         tax_id="DE1",
     )
     maker, checker = _staff("fiona", "finance"), _staff("frank", "finance")
-    page = pages(1280, 900)
+    page = new_page(1280, 900)
     _staff_sign_in(page, live_server, maker)
     page.goto(f"{live_server.url}/console/periods/")
     august = Period.objects.get(code="2026-08")
@@ -227,7 +166,7 @@ def test_staff_run_a_preview_and_a_final_and_pay_out_with_a_second_approver(
     expect(page.locator("main")).to_contain_text("Another staff member must approve this batch.")
     batch = PayoutBatch.objects.get()
 
-    other = pages(1280, 900)
+    other = new_page(1280, 900)
     _staff_sign_in(other, live_server, checker)
     other.goto(f"{live_server.url}/console/payouts/{batch.pk}/")
     other.get_by_role("button", name="Approve").click()
