@@ -16,7 +16,7 @@ from downline.engine.plan import Plan
 from downline.money import round_half_up
 
 from .params import GrowthParams
-from .replica import BRACKETS
+from .replica import BRACKETS, NETWORK_SERIES
 from .statistics import nearest_rank
 
 FORMAT = 1
@@ -73,19 +73,7 @@ def _payout_ratio(paid: int, volume_hundredths: int, minor: int) -> Fraction | N
 def network_metrics(records: list[dict], months: int) -> dict:
     networks = [record["network"] for record in records]
     out: dict = {}
-    for name in (
-        "registered",
-        "joined",
-        "left",
-        "customers",
-        "new_customers",
-        "orders",
-        "customer_cv",
-        "internal_cv",
-        "linked_cv",
-        "customer_amount",
-        "internal_amount",
-    ):
+    for name in NETWORK_SERIES:
         out[name] = series_band([network[name] for network in networks])
     out["customer_cv_share"] = series_band(
         [

@@ -226,7 +226,9 @@ def params_from_text(text: str, source: str = "<params>") -> GrowthParams:
         for item in error.errors():
             path = data_path(merged, item["loc"])
             line = line_of(lines, path) if _within(data, path) else None
-            issue = PlanIssue(format_path(path), line or line_of(lines, path[:1]), validation_message(item))
+            issue = PlanIssue(
+                format_path(path), line or line_of(lines, path[:1]), validation_message(item)
+            )
             messages.append(_issue_text(source, issue))
         raise ParamsError(messages) from None
 

@@ -35,6 +35,21 @@ from .statistics import distribution, net_distribution
 # the first bracket is "nothing", the last is open
 BRACKETS = (0, 10, 100, 1_000, 10_000)
 
+# the network's monthly figures of every replica (metrics.json "network")
+NETWORK_SERIES = (
+    "registered",
+    "joined",
+    "left",
+    "customers",
+    "new_customers",
+    "orders",
+    "customer_cv",
+    "internal_cv",
+    "linked_cv",
+    "customer_amount",
+    "internal_amount",
+)
+
 
 @dataclass(frozen=True)
 class ReplicaTask:
@@ -193,23 +208,7 @@ def run_replica(task: ReplicaTask, on_month: Callable[[int], None] | None = None
     trackers = [PlanTracker(plan, task.months) for plan in task.plans]
     shapes = [placement_shape(plan) for plan in task.plans]
     months = task.months
-    figures: dict[str, list] = {
-        name: []
-        for name in (
-            "registered",
-            "joined",
-            "left",
-            "customers",
-            "new_customers",
-            "orders",
-            "customer_cv",
-            "internal_cv",
-            "linked_cv",
-            "customer_amount",
-            "internal_amount",
-            "cohort_registered",
-        )
-    }
+    figures: dict[str, list] = {name: [] for name in (*NETWORK_SERIES, "cohort_registered")}
     lead = trackers[0]
     for t in range(months):
         month = network.month(t, lead.last_active, lead.last_paid_as, shapes[0])
