@@ -118,8 +118,8 @@ FORMULAS = {
         "earlier final runs."
     ),
     "top_earner_source": gettext_lazy(
-        "For the top 1% of payees: the part of their lines that came from participants' own "
-        "purchases ÷ their total."
+        "For the top 1 percent of payees: the part of their lines that came from participants' "
+        "own purchases ÷ their total."
     ),
 }
 

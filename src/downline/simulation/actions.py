@@ -121,7 +121,8 @@ def _one_plan(
         problems.extend((field, line) for line in error.summary().splitlines())
         return "", "", None
     if not label:
-        label = f"{loaded.plan.name} ({_('pasted')})"
+        pasted = _("pasted")
+        label = f"{loaded.plan.name} ({pasted})"
     return label, text + ("" if text.endswith("\n") else "\n"), loaded
 
 

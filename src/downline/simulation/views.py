@@ -206,6 +206,7 @@ KEY_FIGURES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     (gettext_lazy("Mean earnings"), ("income", "mean"), "money"),
     (gettext_lazy("90th percentile"), ("income", "p90"), "money"),
     (gettext_lazy("99th percentile"), ("income", "p99"), "money"),
+    # xgettext:no-python-format
     (gettext_lazy("Top 1% share"), ("income", "top_1pct_share"), "share"),
     (gettext_lazy("Gini coefficient"), ("income", "gini"), "decimal"),
     (
