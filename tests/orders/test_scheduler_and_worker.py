@@ -30,14 +30,14 @@ def test_the_autoship_job_is_enqueued_once_per_company_day(settings, tree, shake
     job = SCHEDULE[0].name
 
     # 00:04 on 15 October in Berlin: the latest run due is the one of the 14th.
-    assert [run.run_for for run in enqueue_due_jobs(schedule=AUTOSHIPS, now=at(2026, 10, 14, 22, 4))] == [
-        date(2026, 10, 14)
-    ]
+    assert [
+        run.run_for for run in enqueue_due_jobs(schedule=AUTOSHIPS, now=at(2026, 10, 14, 22, 4))
+    ] == [date(2026, 10, 14)]
     assert not Order.objects.exists()
     # 00:05: the run of the 15th places the autoship order.
-    assert [run.run_for for run in enqueue_due_jobs(schedule=AUTOSHIPS, now=at(2026, 10, 14, 22, 5))] == [
-        date(2026, 10, 15)
-    ]
+    assert [
+        run.run_for for run in enqueue_due_jobs(schedule=AUTOSHIPS, now=at(2026, 10, 14, 22, 5))
+    ] == [date(2026, 10, 15)]
     assert Order.objects.get().autoship == autoship
     # Later the same day, and a restarted or second scheduler: nothing more.
     assert enqueue_due_jobs(schedule=AUTOSHIPS, now=at(2026, 10, 14, 22, 6)) == []

@@ -5,16 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orders', '0002_order_after_close'),
-        ('periods', '0001_initial'),
+        ("orders", "0002_order_after_close"),
+        ("periods", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='periodvolume',
-            name='period',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='volumes', to='periods.period', verbose_name='period'),
+            model_name="periodvolume",
+            name="period",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="volumes",
+                to="periods.period",
+                verbose_name="period",
+            ),
         ),
     ]
