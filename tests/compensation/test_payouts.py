@@ -20,7 +20,7 @@ from downline.payouts.actions import (
     do_mark_payout_failed,
     do_submit_payout_batch,
 )
-from downline.payouts.instructions import Debtor
+from downline.payouts.instructions import Debtor, PayoutFileError
 from downline.payouts.models import PayoutHold, PayoutProfile
 
 from .conftest import at
@@ -94,6 +94,8 @@ def test_approval_needs_a_second_person_and_paid_pays_once(earned, staff):
     )
     assert b"<CtrlSum>101.50</CtrlSum>" in sepa
     assert b"Bozena Mueller-Shchukina" in sepa
+    with pytest.raises(PayoutFileError, match="needs the paying account"):
+        do_export_payout_batch(batch, file_format="sepa", execution_date=at(2026, 11, 25).date())
     csv = do_export_payout_batch(batch, file_format="csv", execution_date=at(2026, 11, 25).date())
     assert b"101.50" in csv
     do_mark_batch_paid(batch, actor=checker)

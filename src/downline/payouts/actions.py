@@ -229,7 +229,7 @@ def do_approve_payout_batch(batch: PayoutBatch, *, actor: User) -> PayoutBatch:
     return locked
 
 
-def batch_file(batch: PayoutBatch, debtor: Debtor, execution_date: date) -> BatchFile:
+def batch_file(batch: PayoutBatch, debtor: Debtor | None, execution_date: date) -> BatchFile:
     """The pending payouts of ``batch`` as a file-format record."""
     payouts = list(batch.payouts.filter(status=Payout.Status.PENDING).select_related("distributor"))
     if not payouts:
@@ -273,12 +273,9 @@ def do_export_payout_batch(
     """The batch as ``csv`` or ``sepa`` (pain.001) bytes; marks it exported."""
     locked = _approved(batch, _("exported"))
     if file_format == "sepa":
-        if debtor is None:
-            raise PayoutError(_("A SEPA file needs the paying account (name, IBAN, BIC)."))
         content = sepa_pain001(batch_file(locked, debtor, execution_date))
     elif file_format == "csv":
-        placeholder = debtor or Debtor("-", "DE89370400440532013000", "COBADEFFXXX")
-        content = payout_csv(batch_file(locked, placeholder, execution_date))
+        content = payout_csv(batch_file(locked, debtor, execution_date))
     else:
         raise PayoutError(_("Unknown payout file format %(format)r.") % {"format": file_format})
     if locked.status == PayoutBatch.Status.APPROVED:

@@ -241,6 +241,10 @@ def sepa_pain001(batch: BatchFile) -> bytes:
         problem = sepa_problem(instruction)
         if problem:
             raise PayoutFileError(problem, field="instructions")
+    if batch.debtor is None:
+        raise PayoutFileError(
+            _("A SEPA file needs the paying account (name, IBAN, BIC)."), field="debtor"
+        )
     debtor_name = sepa_name(batch.debtor.name)
     if debtor_name is None:
         raise PayoutFileError(

@@ -165,12 +165,13 @@ class BatchFile:
     """A batch as it goes into one file: at least one instruction, idempotency keys unique.
 
     ``batch_id`` follows the identifier format (it becomes the file's message id);
-    ``created_at`` must carry a time zone.
+    ``created_at`` must carry a time zone; ``debtor`` (the paying account) may be ``None`` for
+    formats that do not name it (CSV), and a SEPA file refuses that.
     """
 
     batch_id: str
     created_at: datetime
-    debtor: Debtor
+    debtor: Debtor | None
     execution_date: date
     instructions: tuple[PayoutInstruction, ...]
 

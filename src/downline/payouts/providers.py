@@ -287,6 +287,10 @@ class BankFileProvider:
     def _write_file(
         self, batch: BatchFile, message_id: str, instructions: list[PayoutInstruction]
     ) -> None:
+        if batch.debtor is None:
+            raise ProviderError(
+                _("A SEPA file needs the paying account (name, IBAN, BIC)."), field="debtor"
+            )
         if sepa_name(batch.debtor.name) is None:
             raise ProviderError(
                 _("The paying account's name %(name)r has no letters that SEPA can carry.")
