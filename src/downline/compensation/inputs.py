@@ -7,7 +7,8 @@ period's orders, as dense arrays (``downline.engine.inputs.PeriodInputs``).
   orders are credited to their sponsor (the order's stored ``distributor``).
 * **Orders.** The period's orders (``Order.period``) except cancelled ones and returns after the
   close (their commissions are clawed back instead, see ``clawbacks``). A return counts with
-  negative volumes. An order's day is its local paid day in the company's time zone.
+  negative volumes. An order's day is its local paid day in the company's time zone; its
+  amount is in hundredths of the plan currency's major unit.
 
 Reads run inside the caller's transaction, so a final run sees one consistent snapshot.
 """
@@ -27,6 +28,7 @@ from downline.engine.inputs import PeriodInputs
 from downline.engine.plan import Plan
 from downline.exchange.bulk_sql import read_columns
 from downline.genealogy.models import Distributor, StructureEvent
+from downline.money import minor_units
 from downline.orders.models import Order
 from downline.periods.models import Period
 from downline.periods.selectors import company_time_zone
@@ -154,6 +156,16 @@ def _period_days(period: Period, time_zone: str) -> tuple[int, np.ndarray]:
     return first_day, midnights
 
 
+def _hundredths(amounts: np.ndarray, currency: str | None) -> np.ndarray:
+    """Order amounts (minor units) as the engine takes them: hundredths of the major unit of
+    the plan's currency (only orders in that currency count as turnover; a point plan has
+    none)."""
+    places = 2 if currency is None else minor_units(currency)
+    if places <= 2:
+        return amounts * 10 ** (2 - places)
+    return amounts // 10 ** (places - 2)  # rounded down, as exchange.amounts does
+
+
 def load_period(period: Period, plan: Plan) -> StoredPeriod:
     """The engine inputs of ``period`` from the database (see the module rules)."""
     time_zone = company_time_zone()
@@ -213,7 +225,7 @@ def load_period(period: Period, plan: Plan) -> StoredPeriod:
         ),
         order_pv=np.array(columns[5], dtype=np.int64),
         order_cv=np.array(columns[6], dtype=np.int64),
-        order_amount=np.array(columns[7], dtype=np.int64),
+        order_amount=_hundredths(np.array(columns[7], dtype=np.int64), plan_currency),
         order_in_plan_currency=np.array(columns[8], dtype=bool),
         period=period.code,
     )
