@@ -152,4 +152,13 @@ def test_demo_shows_earnings_and_gives_admin_a_printed_authenticator_key(seeded)
         "SELECT u.username, d.key, d.confirmed FROM otp_totp_totpdevice d "
         "JOIN accounts_user u ON u.id = d.user_id",
     )
-    assert devices == [("admin", "3132333435363738393031323334353637383930", 1)]
+    key = "3132333435363738393031323334353637383930"
+    assert sorted(devices) == [("admin", key, 1), ("fiona", key, 1)]
+    # fiona is finance staff: she can approve a batch admin drafts
+    groups = query(
+        var_dir,
+        "SELECT g.name FROM accounts_user_groups ug JOIN auth_group g ON g.id = ug.group_id "
+        "JOIN accounts_user u ON u.id = ug.user_id WHERE u.username = 'fiona'",
+    )
+    assert groups == [("finance",)]
+    assert "fiona / demo  (finance, en)" in run.stdout

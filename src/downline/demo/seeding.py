@@ -11,11 +11,12 @@
   demo month (``compensation.plans``); the final run of every closed demo month runs in order
   (lines, ranks, traces, ledger) and a projection of the current month, so statements,
   wallets, rank progress and the console's charts have something to show;
-* a superuser and four distributor logins, one per shipped language (``User.language`` and
-  ``Distributor.language``), linked through ``genealogy.actions.do_update_details``; the
-  superuser ``admin`` gets an authenticator (TOTP) with the fixed, printed key
-  ``DEMO_TOTP_KEY`` so the console's two-factor step can be passed in the demo. This key is
-  public: it exists only in a database seeded by ``downline demo``.
+* a superuser, a finance staff login and four distributor logins, one per shipped language
+  (``User.language`` and ``Distributor.language``), linked through
+  ``genealogy.actions.do_update_details``; ``admin`` and ``fiona`` get an authenticator (TOTP)
+  with the fixed, printed key ``DEMO_TOTP_KEY`` so the console's two-factor step can be passed
+  in the demo (and a batch drafted by one approved by the other). This key is public: it
+  exists only in a database seeded by ``downline demo``.
 
 Same seed, same company (names, tree and orders); only the dates follow today's date.
 """
@@ -76,7 +77,11 @@ class DemoLogin:
     role: str
 
 
-STAFF_LOGINS = (DemoLogin("admin", "admin", "en", None, "superuser"),)
+STAFF_LOGINS = (
+    DemoLogin("admin", "admin", "en", None, "superuser"),
+    # a second staff member, so that a payout batch drafted by admin can be approved
+    DemoLogin("fiona", "demo", "en", None, "finance"),
+)
 DISTRIBUTOR_LOGINS = (
     DemoLogin("emma", "demo", "en", None, "distributor"),
     DemoLogin("olga", "demo", "ru", None, "distributor"),
@@ -311,14 +316,19 @@ def _place_and_return_today(products: dict[str, Product], now: datetime, say: Sa
 
 
 def _create_logins(say: Say) -> None:
+    from django.contrib.auth.models import Group
+
     for login in STAFF_LOGINS:
         staff = do_create_user(
             login.username,
             password=login.password,
             email=f"{login.username}@example.com",
             language="en",
-            superuser=True,
+            staff=True,
+            superuser=login.role == "superuser",
         )
+        if login.role != "superuser":
+            staff.groups.add(Group.objects.get(name=login.role))
         _create_demo_authenticator(staff)
     leaders = list(
         Distributor.objects.filter(kind=Distributor.Kind.DISTRIBUTOR).order_by(
@@ -390,7 +400,7 @@ def _run_commissions(today: date, now: datetime, say: Say) -> None:
 
 
 def _create_demo_authenticator(user) -> None:
-    """The demo admin's TOTP device with the fixed key ``DEMO_TOTP_KEY`` (printed by the
+    """A demo staff login's TOTP device with the fixed key ``DEMO_TOTP_KEY`` (printed by the
     demo command)."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
 

@@ -110,8 +110,8 @@ class Command(BaseCommand):
         self._say(
             gettext(
                 "Staff confirm a code in the console: add the demo key %(key)s to an "
-                "authenticator app (TOTP, 6 digits, 30 s) for admin. It is public; use it only "
-                "in the demo."
+                "authenticator app (TOTP, 6 digits, 30 s) for admin and fiona. It is public; use "
+                "it only in the demo."
             )
             % {"key": demo_totp_secret()}
         )
