@@ -188,3 +188,7 @@ DOWNLINE_CURRENCY = os.environ.get("DOWNLINE_CURRENCY", "EUR")
 DOWNLINE_PERIOD_KIND = os.environ.get("DOWNLINE_PERIOD_KIND", "monthly")
 DOWNLINE_PLACEMENT = os.environ.get("DOWNLINE_PLACEMENT", "binary")
 DOWNLINE_MATRIX_WIDTH = int(os.environ.get("DOWNLINE_MATRIX_WIDTH", "3"))
+# the worker projects the current period this often (minutes), for the dashboards
+DOWNLINE_PROJECTION_MINUTES = int(os.environ.get("DOWNLINE_PROJECTION_MINUTES", "10"))
+# worker processes of one plan-lab simulation (default: one per core, at most one per replica)
+DOWNLINE_SIMULATION_PROCESSES = int(os.environ.get("DOWNLINE_SIMULATION_PROCESSES", "0")) or None
