@@ -13,6 +13,7 @@ import itertools
 import json
 import multiprocessing
 import os
+import threading
 import zlib
 from concurrent.futures import Future, ProcessPoolExecutor
 
@@ -45,6 +46,15 @@ def _traces(start: int, stop: int) -> tuple[np.ndarray, bytes]:
     return np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs)), b"".join(blobs)
 
 
+def _other_threads() -> bool:
+    """Whether threads besides this one and the engine's idle pool run: forking then could
+    hand the child a lock another thread holds (the task worker's scheduler, a web server)."""
+    return any(
+        thread is not threading.current_thread() and not thread.name.startswith("downline-engine")
+        for thread in threading.enumerate()
+    )
+
+
 class TraceJob:
     """Traces being made; :meth:`result` waits for them."""
 
@@ -59,6 +69,7 @@ class TraceJob:
             n < PARALLEL_FROM
             or workers < 2
             or "fork" not in multiprocessing.get_all_start_methods()
+            or _other_threads()
         ):
             self._parts = [_traces(0, n)]
             return
