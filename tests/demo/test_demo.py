@@ -1,11 +1,13 @@
 """``downline demo --no-serve`` seeds a believable company into a fresh SQLite database.
 
 The command runs as a user runs it: a separate process with its own ``DOWNLINE_VAR_DIR`` and
-the default settings (whatever database the test suite itself uses).
+the default settings (whatever database the test suite itself uses), with the clock set to a
+fixed instant (``time_machine``, ticking) so no test depends on today's date.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import sqlite3
 import subprocess
@@ -14,18 +16,42 @@ from pathlib import Path
 
 import pytest
 
+# a Sunday in December, company time (Europe/Berlin)
+SEEDED_AT = "2026-12-06T10:00:00+01:00"
+PERSONAS = {"emma": "Emma", "olga": "Olga", "kasia": "Kasia", "jonas": "Jonas"}
+
+# Runs the downline command with the clock at argv[1]; with argv[2] == "--fail-last-step" the
+# demo's last seeding step (the projection) raises, as a crash in the middle of seeding would.
+_AT = """
+import sys, time_machine
+from downline.cli import main
+at, args = sys.argv[1], sys.argv[2:]
+if args[:1] == ["--fail-last-step"]:
+    args = args[1:]
+    from downline.cli import prepare_demo, setup_django
+    prepare_demo()
+    setup_django()
+    import downline.demo.seeding as seeding
+    def crash(*_args, **_kwargs):
+        raise RuntimeError("the worker was killed")
+    seeding.do_run_projection = crash
+with time_machine.travel(at, tick=True):
+    sys.exit(main(args))
+"""
+
 
 def downline(
-    *args: str, var_dir: Path, database_url: str | None = None
+    *args: str, var_dir: Path, database_url: str | None = None, at: str = SEEDED_AT
 ) -> subprocess.CompletedProcess:
     env = {
         k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
     }
     env["DOWNLINE_VAR_DIR"] = str(var_dir)
+    env["DOWNLINE_TIME_ZONE"] = "Europe/Berlin"
     if database_url:
         env["DATABASE_URL"] = database_url
     return subprocess.run(
-        [sys.executable, "-m", "downline", *args],
+        [sys.executable, "-c", _AT, at, *args],
         env=env,
         capture_output=True,
         text=True,
@@ -112,6 +138,9 @@ def test_a_second_run_keeps_the_network_and_reset_starts_over(seeded):
     again = downline("demo", "--no-serve", var_dir=var_dir)
     assert again.returncode == 0, again.stderr
     assert "seeding skipped" in again.stdout
+    # a second start prints the logins again
+    for username in ("admin", "fiona", *PERSONAS):
+        assert f"  {username} / " in again.stdout
     assert query(var_dir, "SELECT COUNT(*) FROM genealogy_distributor") == [(members,)]
     network = "SELECT member_id, name, sponsor_id, joined_on FROM genealogy_distributor ORDER BY id"
     before = query(var_dir, network)
@@ -162,3 +191,114 @@ def test_demo_shows_earnings_and_gives_admin_a_printed_authenticator_key(seeded)
     )
     assert groups == [("finance",)]
     assert "fiona / demo  (finance, en)" in run.stdout
+
+
+def _persona_rows(var_dir: Path) -> dict[str, tuple[int, str, str, str]]:
+    rows = query(
+        var_dir,
+        """SELECT u.username, d.id, d.name, u.first_name, d.member_id FROM accounts_user u
+           JOIN genealogy_distributor d ON d.user_id = u.id""",
+    )
+    return {username: (pk, name, first, member) for username, pk, name, first, member in rows}
+
+
+def test_each_demo_login_is_a_person_with_customers_orders_and_earnings(seeded):
+    var_dir, run = seeded
+    assert run.returncode == 0, run.stderr
+    personas = _persona_rows(var_dir)
+    assert set(personas) == set(PERSONAS)
+    for username, (pk, name, first_name, member_id) in personas.items():
+        # greeted by their own name
+        assert first_name == PERSONAS[username]
+        assert name.split()[0] == PERSONAS[username], name
+        [(customers,)] = query(
+            var_dir,
+            f"SELECT COUNT(*) FROM genealogy_distributor WHERE kind = 'customer' "
+            f"AND sponsor_id = {pk}",
+        )
+        assert customers >= 3, (username, customers)
+        # an order of their own in every closed month
+        months = query(
+            var_dir,
+            f"""SELECT DISTINCT p.code FROM orders_order o JOIN periods_period p
+                ON p.id = o.period_id WHERE o.buyer_id = {pk} AND p.status = 'closed'""",
+        )
+        assert len(months) == 5, (username, months)
+        # earnings in every closed month, and a rank higher than the month before at least once
+        results = query(
+            var_dir,
+            f"""SELECT p.code, rr.earned, rr.paid_as_rank FROM compensation_runresult rr
+                JOIN compensation_run r ON r.id = rr.run_id JOIN periods_period p
+                ON p.id = r.period_id WHERE r.kind = 'final' AND rr.distributor_id = {pk}
+                ORDER BY p.code""",
+        )
+        assert len(results) == 5
+        assert all(earned > 0 for _code, earned, _rank in results), results
+        ranks = [rank for _code, _earned, rank in results]
+        assert any(later > earlier for earlier, later in itertools.pairwise(ranks)), (
+            username,
+            ranks,
+        )
+        # paid out, and clawed back for a return after a close
+        [(paid,)] = query(
+            var_dir,
+            f"SELECT COUNT(*) FROM payouts_payout WHERE distributor_id = {pk} AND status = 'paid'",
+        )
+        assert paid >= 4, (username, paid)
+        [(clawed,)] = query(
+            var_dir,
+            f"SELECT COALESCE(SUM(amount), 0) FROM compensation_commissionline "
+            f"WHERE recipient_id = {pk}",
+        )
+        assert clawed < 0, (username, clawed)
+        assert f"{username} / demo  (distributor" in run.stdout
+        assert member_id in run.stdout
+
+
+def test_the_top_of_the_company_earns_every_month(seeded):
+    var_dir, run = seeded
+    assert run.returncode == 0, run.stderr
+    earned = query(
+        var_dir,
+        """SELECT rr.earned FROM compensation_runresult rr JOIN compensation_run r
+           ON r.id = rr.run_id JOIN genealogy_distributor d ON d.id = rr.distributor_id
+           WHERE r.kind = 'final' AND d.sponsor_id IS NULL AND d.kind = 'distributor'""",
+    )
+    assert len(earned) == 5
+    assert all(value > 0 for (value,) in earned), earned
+
+
+def test_history_is_dated_when_it_happened(seeded):
+    var_dir, run = seeded
+    assert run.returncode == 0, run.stderr
+    # each final posted on the 1st of the month after its period, each batch paid on the 5th
+    postings = query(
+        var_dir,
+        """SELECT t.kind, p.code, t.created_at FROM ledger_transaction t
+           JOIN compensation_run r ON r.id = t.run_id JOIN periods_period p
+           ON p.id = r.period_id WHERE t.kind = 'commissions' ORDER BY p.code""",
+    )
+    assert [(code, created[:13]) for _kind, code, created in postings] == [
+        ("2026-07", "2026-08-01 00"),  # 02:00 in Berlin, UTC+2 in summer
+        ("2026-08", "2026-09-01 00"),
+        ("2026-09", "2026-10-01 00"),
+        ("2026-10", "2026-11-01 01"),  # UTC+1 in winter
+        ("2026-11", "2026-12-01 01"),
+    ]
+    paid = query(var_dir, "SELECT substr(paid_at, 1, 7) FROM payouts_payoutbatch ORDER BY paid_at")
+    assert [month for (month,) in paid] == ["2026-08", "2026-09", "2026-10", "2026-11", "2026-12"]
+    # members enter the history month by month, never after the seeding's clock
+    recorded = query(
+        var_dir, "SELECT DISTINCT substr(recorded_at, 1, 7) FROM genealogy_structureevent"
+    )
+    assert len(recorded) == 6
+    [(latest,)] = query(var_dir, "SELECT MAX(created_at) FROM ledger_transaction")
+    assert latest[:10] == "2026-12-06"
+    # a return of last month's order is refunded now and clawed back in the open period
+    clawbacks = query(
+        var_dir,
+        """SELECT p.code FROM compensation_clawback c JOIN periods_period p
+           ON p.id = c.period_id""",
+    )
+    assert clawbacks
+    assert {code for (code,) in clawbacks} == {"2026-12"}

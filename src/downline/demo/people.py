@@ -171,12 +171,14 @@ class Person:
         return f"{self.first_name} {self.last_name}"
 
 
-def person(language: str, rng: np.random.Generator) -> Person:
-    """A person who speaks ``language``, drawn with ``rng`` (same generator, same people).
+def person(language: str, rng: np.random.Generator, first_name: str | None = None) -> Person:
+    """A person who speaks ``language``, drawn with ``rng`` (same generator, same people);
+    ``first_name`` fixes the first name (the demo logins' personas).
 
     Polish and Russian surnames take their feminine form after a feminine first name.
     """
     first = _FIRST[language][int(rng.integers(len(_FIRST[language])))]
+    first = first_name or first
     last = _LAST[language][int(rng.integers(len(_LAST[language])))]
     feminine = first.endswith("a")
     if feminine and language == "pl" and last.endswith("ski"):

@@ -2,8 +2,9 @@
 
 1. migrate the database (the embedded SQLite file ``DOWNLINE_VAR_DIR/downline.sqlite3``,
    ``./var`` by default, unless ``DATABASE_URL`` is set);
-2. seed the demo company (``downline.demo.seeding``) when the database holds no network yet;
-   otherwise say so and keep what is there (``--reset`` deletes the SQLite file first);
+2. seed the demo company (``downline.demo.seeding``, all or nothing) when the database holds
+   no network yet; otherwise say so and keep what is there (``--reset`` deletes the SQLite
+   file first); the logins are printed either way;
 3. unless ``--no-serve``: start the web server (``downline serve``) and the task worker
    (``downline worker``) as two processes, print the address and the logins, and stop both
    on Ctrl-C.
@@ -71,7 +72,16 @@ class Command(BaseCommand):
             )
         else:
             self._say(gettext("Seeding the demo company…"))
-            seed_demo(lambda line: self._say(f"  {line}"))
+            try:
+                seed_demo(lambda line: self._say(f"  {line}"))
+            except Exception:
+                self.stderr.write(
+                    gettext(
+                        "Seeding failed and was rolled back: the database holds no demo data. "
+                        "The cause follows; `downline demo` seeds again on its next start."
+                    )
+                )
+                raise
             self._say(
                 gettext("Demo ready in %(seconds).1f s.")
                 % {"seconds": time.perf_counter() - started}
