@@ -1,0 +1,187 @@
+"""The outbox: what happened, recorded by actions, read once by each consumer (rule 11).
+
+Writing. An action calls ``record_event(kind, payload, member_id=...)`` (or ``record_events``
+for many at once) inside its own transaction: the event exists exactly when the action's
+writes do; an action that rolls back leaves no event. ``payload`` holds ids, keys, dates and
+numbers that JSON can carry, never sentences (rule 12); a receiver renders words itself.
+
+Reading. ``consume(name, handler, batch=...)`` hands the consumer ``name`` the events after
+its cursor, one by one, and moves the cursor in the same transaction as the handler's writes:
+a handler that raises rolls back its writes and the cursor, and the same events come again
+next time. Each event is handled once per consumer.
+
+Order without gaps. Events are read in ``(tx, id)`` order, where ``tx`` is the id of the
+writing transaction on PostgreSQL (64 bits, ``pg_current_xact_id()``), and only from
+transactions older than every transaction still running (``pg_snapshot_xmin``). Ids alone
+would not do: two orders written at once may commit in the other order than their ids, and a
+cursor that has passed id 6 would never see id 5 commit. Within one transaction events come in
+id order. On SQLite writers run one at a time, ``tx`` is 0 and the order is the id order.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, models, transaction
+from django.db.models import Q
+from django.db.models.expressions import Expression, RawSQL
+from django.utils import timezone
+
+from .models import Consumer, Event
+
+logger = logging.getLogger(__name__)
+
+# The kinds of event and what their payloads hold: docs/webhooks.md, "Event kinds".
+MEMBER_JOINED = "member.joined"
+ORDER_PAID = "order.paid"
+ORDER_RETURNED = "order.returned"
+RANK_ADVANCED = "rank.advanced"
+RUN_FINISHED = "run.finished"
+PAYOUT_SENT = "payout.sent"
+CLAWBACK_CREATED = "clawback.created"
+
+KINDS: tuple[str, ...] = (
+    MEMBER_JOINED,
+    ORDER_PAID,
+    ORDER_RETURNED,
+    RANK_ADVANCED,
+    RUN_FINISHED,
+    PAYOUT_SENT,
+    CLAWBACK_CREATED,
+)
+
+Handler = Callable[[Event], None]
+
+
+class EventError(ValueError):
+    """An event that cannot be recorded (unknown kind, a payload JSON cannot carry)."""
+
+
+class _CurrentTransaction(Expression):
+    """The writing transaction's id: ``pg_current_xact_id()`` on PostgreSQL, 0 elsewhere."""
+
+    output_field = models.BigIntegerField()
+
+    def as_sql(self, compiler, connection):
+        return "0", []
+
+    def as_postgresql(self, compiler, connection):
+        return "(pg_current_xact_id()::text::bigint)", []
+
+
+def _check(kind: str, payload: Mapping[str, Any]) -> None:
+    if kind not in KINDS:
+        raise EventError(f"unknown event kind {kind!r}; known kinds: {', '.join(KINDS)}")
+    for key, value in payload.items():
+        if not isinstance(key, str):
+            raise EventError(f"event {kind}: payload key {key!r} is not a string")
+        if isinstance(value, float):
+            raise EventError(
+                f"event {kind}: payload field {key!r} is a float; "
+                "use integers (minor units, basis points)"
+            )
+        if not (value is None or isinstance(value, str | int | bool | list)):
+            raise EventError(
+                f"event {kind}: payload field {key!r} holds a {type(value).__name__}; "
+                "only ids, keys, numbers, booleans and lists of them"
+            )
+
+
+def record_event(
+    kind: str,
+    payload: Mapping[str, Any],
+    *,
+    member_id: int | None = None,
+    occurred_at: datetime | None = None,
+) -> Event:
+    """Write one event of ``kind`` into the outbox, inside the caller's transaction.
+
+    ``member_id`` is the primary key of the distributor the event is about (webhooks keep each
+    member's events in order); ``occurred_at`` defaults to now."""
+    return record_events(kind, [(member_id, payload)], occurred_at=occurred_at)[0]
+
+
+def record_events(
+    kind: str,
+    items: Iterable[tuple[int | None, Mapping[str, Any]]],
+    *,
+    occurred_at: datetime | None = None,
+) -> list[Event]:
+    """Write many events of ``kind`` (``(member_id, payload)`` pairs) in one insert."""
+    at = occurred_at or timezone.now()
+    events = []
+    for member_id, payload in items:
+        _check(kind, payload)
+        events.append(
+            Event(
+                kind=kind,
+                occurred_at=at,
+                member_id=member_id,
+                payload=dict(payload),
+                tx=_CurrentTransaction(),
+            )
+        )
+    if not events:
+        return []
+    if not transaction.get_connection().in_atomic_block:
+        logger.warning("event %s recorded outside a transaction", kind)
+    return Event.objects.bulk_create(events, batch_size=2000)
+
+
+def visible() -> models.QuerySet[Event]:
+    """Events of finished transactions only (see the module docstring)."""
+    events = Event.objects.all()
+    if transaction.get_connection().vendor == "postgresql":
+        events = events.filter(
+            tx__lt=RawSQL("pg_snapshot_xmin(pg_current_snapshot())::text::bigint", [])
+        )
+    return events
+
+
+def _consumer_locked(name: str) -> Consumer:
+    if not Consumer.objects.filter(name=name).exists():
+        try:
+            with transaction.atomic():
+                Consumer.objects.create(name=name)
+        except IntegrityError:
+            pass  # another process made it first
+    return Consumer.objects.select_for_update().get(name=name)
+
+
+def pending(consumer: Consumer) -> models.QuerySet[Event]:
+    """The events after ``consumer``'s cursor, in the order they are handled."""
+    after = Q(tx__gt=consumer.cursor_tx) | Q(tx=consumer.cursor_tx, id__gt=consumer.cursor_id)
+    return visible().filter(after).order_by("tx", "id")
+
+
+def consume(name: str, handler: Handler, *, batch: int = 500) -> int:
+    """Hand up to ``batch`` events after the cursor of consumer ``name`` to ``handler`` one
+    by one and move the cursor past them, all in one transaction; return how many.
+
+    Two calls for the same consumer wait for each other (the cursor row is locked), so an
+    event is never handled twice; a handler that raises rolls everything back and the
+    exception goes to the caller."""
+    if batch < 1:
+        raise ValueError(f"consume({name!r}): batch must be at least 1, not {batch}")
+    with transaction.atomic():
+        consumer = _consumer_locked(name)
+        events = list(pending(consumer)[:batch])
+        for event in events:
+            handler(event)
+        if events:
+            consumer.cursor_tx, consumer.cursor_id = events[-1].tx, events[-1].pk
+            consumer.save(update_fields=["cursor_tx", "cursor_id", "updated_at"])
+    return len(events)
+
+
+def consume_all(name: str, handler: Handler, *, batch: int = 500) -> int:
+    """``consume`` until nothing is left; one transaction per batch. Returns the total."""
+    total = 0
+    while True:
+        handled = consume(name, handler, batch=batch)
+        total += handled
+        if handled < batch:
+            return total

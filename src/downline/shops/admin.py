@@ -1,0 +1,100 @@
+"""Operator screens for shops: the shops and their SKU mappings are edited here; receipts (what
+became of each shop order, refund and cancellation, and why one was refused) are read-only and
+never deleted (they are the idempotency records of the shop's deliveries).
+
+The webhook secret is typed once when a shop is added (or replaced by typing a new one) and is
+never shown again: the pages show only its last 4 characters and the form field is always
+empty. Every change of a shop (its default referrer among them) and of its SKU mappings is
+recorded by the admin's own history (``LogEntry``, "History" on the shop's page), naming the
+staff member and the fields or mappings changed.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from .models import Receipt, Shop, SkuMapping
+
+
+def masked_secret(secret: str) -> str:
+    """``****abcd``: only the last 4 characters of a secret (``****`` for a shorter one)."""
+    return f"****{secret[-4:]}" if len(secret) > 4 else "****"
+
+
+class ShopForm(forms.ModelForm):
+    """The shop's fields; the webhook secret only as a write-only field, empty on every page."""
+
+    new_webhook_secret = forms.CharField(
+        label=_("New webhook secret"),
+        required=False,
+        strip=True,
+        max_length=200,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text=_(
+            "The key the shop signs its webhooks with. Required for a new shop; leave empty to "
+            "keep the current one (it is never shown again)."
+        ),
+    )
+
+    class Meta:
+        model = Shop
+        fields = ("kind", "slug", "name", "currency", "default_referrer", "active")
+
+    def clean_new_webhook_secret(self) -> str:
+        secret = self.cleaned_data["new_webhook_secret"]
+        if not secret and self.instance.pk is None:
+            raise forms.ValidationError(_("A new shop needs the webhook secret its shop uses."))
+        return secret
+
+    def save(self, commit: bool = True) -> Shop:
+        if self.cleaned_data.get("new_webhook_secret"):
+            self.instance.webhook_secret = self.cleaned_data["new_webhook_secret"]
+        return super().save(commit)
+
+
+class SkuMappingInline(admin.TabularInline):
+    model = SkuMapping
+    extra = 1
+    raw_id_fields = ("product",)
+
+
+@admin.register(Shop)
+class ShopAdmin(admin.ModelAdmin):
+    list_display = ("slug", "name", "kind", "currency", "default_referrer", "active")
+    list_filter = ("kind", "active")
+    raw_id_fields = ("default_referrer",)
+    inlines = (SkuMappingInline,)
+    form = ShopForm
+    readonly_fields = ("webhook_secret_masked",)
+
+    @admin.display(description=_("webhook secret"))
+    def webhook_secret_masked(self, obj: Shop) -> str:
+        return masked_secret(obj.webhook_secret) if obj.pk else "-"
+
+
+@admin.register(Receipt)
+class ReceiptAdmin(admin.ModelAdmin):
+    list_display = (
+        "shop",
+        "kind",
+        "external_id",
+        "status",
+        "order",
+        "deliveries",
+        "last_received_at",
+    )
+    list_filter = ("status", "kind", "shop")
+    search_fields = ("external_id", "message")
+    readonly_fields = tuple(field.name for field in Receipt._meta.fields)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
