@@ -118,7 +118,8 @@ def test_a_valid_network_reads_into_row_indices():
         ),
         (
             "E F,C,,L,2026-01-02,active,distributor",
-            "distributors.csv:7: id: 'E F' is not a valid id (at most 64 characters, no spaces, commas or quotes)",
+            "distributors.csv:7: id: 'E F' is not a valid id: 1 to 64 characters, letters A-Z or "
+            "a-z, digits, '.', '_' or '-', starting with a letter or a digit",
         ),
         ("E,C,,L,2026-01-02,active", "distributors.csv:7: the row has 6 values, the header has 7"),
     ],

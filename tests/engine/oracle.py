@@ -27,6 +27,10 @@ Readings of the specification where it leaves room (each follows the most litera
 * ``requires`` is part of "passes the earner rule" everywhere a bonus asks it; compression
   still skips only the uplines who are not active (an active upline short of a requirement
   keeps its level and its amount is not paid);
+* stairstep: a distributor's own and differential lines are signed (a return, or a child above
+  its parent's bracket, gives a negative line); when their rounded amounts total ``T < 0`` one
+  floor line of ``−T`` (source the distributor, level 3, base 0, no rate) makes the difference
+  exactly 0; royalty lines need a positive group CV;
 * ``personally_enrolled`` counts enrollment children who are present and not terminated, as its
   row in the table says, so a suspended child counts there (the general sentence "counts in no
   head-count condition" would exclude them); ``personally_enrolled_active`` counts active ones.
@@ -575,31 +579,41 @@ class Period:
             return rate
 
         rates = [bracket(d) for d in range(self.n)]
-        # first-generation breakaways of each distributor: walk up from each breakaway b to
-        # (and including) the nearest broken-away ancestor
-        first_generation: list[list[int]] = [[] for _ in range(self.n)]
+        # the breakaways each distributor's royalty reaches: with ``children`` the broken-away
+        # children; with ``first_generation`` walk up from each breakaway b to (and including)
+        # the nearest broken-away ancestor
+        reached: list[list[int]] = [[] for _ in range(self.n)]
         for member in range(self.n):
             if not broken[member]:
                 continue
             for up in tree.ancestors(member):
-                first_generation[up].append(member)
-                if broken[up]:
+                reached[up].append(member)
+                if bonus.reaches == "children" or broken[up]:
                     break
 
-        def write(d: int, source: int, level: int, base: int, rate: Fraction) -> None:
-            if base > 0 and rate > 0:
-                self.add(b, d, source, NONE, level, base, rate, self.volume_line(base, rate))
+        def write(d: int, source: int, level: int, base: int, rate: Fraction) -> int:
+            """A line of ``base × rate`` (signed: a negative rate or base gives a negative
+            line), written when neither is zero; its amount."""
+            if base == 0 or rate == 0:
+                return 0
+            return self.add(
+                b, d, source, NONE, level, base, rate, self.volume_line(base, rate)
+            ).amount
 
         for d in range(self.n):
             if not self.passes(d, bonus):
                 continue
-            write(d, d, 0, self.cv[d], rates[d])
+            # the difference bracket(d) × PGCV(d) − Σ bracket(c) × PGCV(c), line by line
+            difference = write(d, d, 0, self.cv[d], rates[d])
             for c in tree.children[d]:
-                if not broken[c] and rates[d] > rates[c]:
-                    write(d, c, 1, pgcv[c], rates[d] - rates[c])
+                if not broken[c]:
+                    difference += write(d, c, 1, pgcv[c], rates[d] - rates[c])
+            if difference < 0:  # floored at zero for the whole difference
+                self.add(b, d, d, NONE, 3, 0, None, -difference)
             if bonus.royalty is not None and rates[d] >= bonus.royalty_requires.value:
-                for breakaway in first_generation[d]:
-                    write(d, breakaway, 2, pgcv[breakaway], bonus.royalty.value)
+                for breakaway in reached[d]:
+                    if pgcv[breakaway] > 0:
+                        write(d, breakaway, 2, pgcv[breakaway], bonus.royalty.value)
 
     def generation(self, b: int, bonus: GenerationBonus) -> None:
         tree = self.tree(bonus.tree)

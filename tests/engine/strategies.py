@@ -383,6 +383,8 @@ def bonus_dicts(
             bonus["royalty_requires"] = draw(
                 st.sampled_from([b["rate"] for b in bonus["brackets"]] + ["0%", "50%"])
             )
+            if draw(st.booleans()):
+                bonus["reaches"] = draw(st.sampled_from(["children", "first_generation"]))
     elif kind == "generation":
         if volume:
             bonus["volume"] = volume

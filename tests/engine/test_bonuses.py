@@ -218,6 +218,7 @@ def test_stairstep_differential_breakaway_and_first_generation_royalty():
     breakaway_at: 1000
     royalty: 4%
     royalty_requires: 20%
+    reaches: first_generation
 """
     )
     members = [Member("A"), Member("B", "A"), Member("C", "B"), Member("D", "C"), Member("E", "A")]

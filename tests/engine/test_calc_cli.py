@@ -85,7 +85,7 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 
 def test_calc_writes_every_output_and_the_totals_reconcile(files):
-    assert calc(files) == 0
+    assert calc(files, "--trace-text") == 0
     out = files["out"]
     assert sorted(p.name for p in out.iterdir()) == [
         "distributors.csv",
@@ -93,6 +93,7 @@ def test_calc_writes_every_output_and_the_totals_reconcile(files):
         "run.json",
         "state.json",
         "trace.jsonl",
+        "trace.parquet",
     ]
     header = (out / "lines.csv").read_text().splitlines()[0]
     assert (
@@ -256,7 +257,9 @@ def test_a_plan_using_amount_names_the_order_in_another_currency(files, capsys):
     )
     write(files["orders"].parent, "orders.csv", ORDERS.replace("60.00,EUR", "60.00,USD"))
     assert calc(files) == 2
-    assert "order O2 is not in the plan's currency EUR" in capsys.readouterr().err
+    assert capsys.readouterr().err.startswith(
+        "orders.csv:3: currency: order O2 is in USD, not in the plan's currency EUR"
+    )
     assert not files["out"].exists()
 
 

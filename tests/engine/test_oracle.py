@@ -1052,8 +1052,8 @@ def oracle_line_values(plan, inputs, result, k: int) -> dict[str, object]:
     bonus = plan.bonuses[int(lines.bonus[k])]
     minor = 10**plan.minor_digits
     base = int(lines.base[k])
-    if bonus.kind == "rank_advancement":
-        base_value = None
+    if bonus.kind == "rank_advancement" or (bonus.kind == "stairstep" and lines.rate_den[k] == 0):
+        base_value = None  # no base: rank advancement, a stairstep floor line
     elif bonus.kind in ("matching", "pool"):
         base_value = Fraction(base, minor)
     elif bonus.kind == "binary" and bonus.cycles is not None:

@@ -13,10 +13,13 @@ from pathlib import Path
 
 from downline.engine.memory import tune_process_memory
 from downline.engine.plan import Plan, PlanError, load_plan
+from downline.engine.plan.values import format_percent
 from downline.i18n import LANGUAGES, current_language, use_language
 from downline.i18n import gettext as _
 
 from .golden import run_cases
+from .outputs import TABLE_FORMATS
+from .payout_bound import Bound, payout_bound
 from .run import CalcError, calculate, write_outputs
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -31,7 +34,7 @@ def calc_main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="downline calc",
         description="Compute one commission period from a plan and CSV files; write lines.csv, "
-        "distributors.csv, trace.jsonl, run.json and state.json.",
+        "distributors.csv, trace.parquet, run.json and state.json (trace.jsonl with --trace-text).",
     )
     parser.add_argument("--plan", type=Path, required=True, help="the plan file (YAML)")
     parser.add_argument("--distributors", type=Path, required=True, help="distributors.csv")
@@ -50,6 +53,19 @@ def calc_main(argv: list[str]) -> int:
         help="language of the traces and messages (default: DOWNLINE_LANGUAGE, else en)",
     )
     parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser.add_argument(
+        "--trace-text",
+        action="store_true",
+        help="also write trace.jsonl: every trace in words, in --language "
+        "(trace.parquet, always written, holds the same traces as numbers)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=TABLE_FORMATS,
+        default="csv",
+        help="format of the lines and distributors tables: csv (lines.csv, distributors.csv; "
+        "the default) or parquet (lines.parquet, distributors.parquet, typed columns)",
+    )
     args = parser.parse_args(argv)
     tune_process_memory()
     with use_language(args.language):
@@ -62,7 +78,7 @@ def calc_main(argv: list[str]) -> int:
                 time_zone=args.time_zone,
                 state_path=args.state_in,
             )
-            write_outputs(run, args.out)
+            write_outputs(run, args.out, table_format=args.format, trace_text=args.trace_text)
         except CalcError as error:
             _print_problems(error.messages)
             return EXIT_BAD_INPUT
@@ -90,6 +106,43 @@ def plan_schema() -> dict:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         **schema,
     }
+
+
+def _bound_text(value: Bound) -> str:
+    return _("unbounded") if value is None else format_percent(value)
+
+
+def report_payout_bound(path: str, plan: Plan) -> None:
+    """Print the plan's theoretical maximum payout per unit of CV (see
+    :mod:`downline.calc.payout_bound`), and warn on stderr when one order can be paid more than
+    100% of its CV (money plans only: points are not paid out of the CV)."""
+    bound = payout_bound(plan)
+    parts = ", ".join(f"{name} {_bound_text(value)}" for name, value in bound.per_bonus.items())
+    if bound.total != bound.uncapped:
+        summary = _("%(total)s with the company cap, %(uncapped)s without (%(parts)s)") % {
+            "total": _bound_text(bound.total),
+            "uncapped": _bound_text(bound.uncapped),
+            "parts": parts,
+        }
+    else:
+        summary = f"{_bound_text(bound.total)} ({parts})"
+    print(
+        _("%(file)s: theoretical maximum payout per unit of CV: %(summary)s")
+        % {"file": path, "summary": summary}
+    )
+    if bound.exceeds_cv and isinstance(plan.currency, str):
+        if bound.total is None:
+            why = _("no finite maximum: a bonus pays every upline on the same volume")
+        else:
+            why = _("at most %(total)s") % {"total": _bound_text(bound.total)}
+        print(
+            _(
+                "%(file)s: warning: one order can be paid more than 100%% of its CV across all "
+                "bonuses (%(why)s); lower the rates or add a company_cap"
+            )
+            % {"file": path, "why": why},
+            file=sys.stderr,
+        )
 
 
 def _load(path: str):
@@ -129,6 +182,7 @@ def plan_main(argv: list[str]) -> int:
                     "cases": len(plan.tests),
                 }
             )
+            report_payout_bound(path, plan)
             continue
         results = run_cases(loaded)
         failed = [result for result in results if not result.passed]

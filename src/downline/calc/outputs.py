@@ -5,14 +5,25 @@
   or empty for rank advancement; ``rate`` as the plan wrote it (``10%``, ``10 per unit``), a
   difference of brackets (``3%``), a share (``1/3``), ``30.00 per cycle``, or empty;
 * ``distributors.csv``: one row per distributor;
-* ``trace.jsonl``: one explanation per distributor (:mod:`downline.engine.explain`);
+* ``trace.parquet``: every distributor's trace as numbers (:mod:`downline.calc.trace_file`);
+* ``trace.jsonl`` (``--trace-text`` only): one explanation per distributor in words
+  (:mod:`downline.engine.explain`);
 * ``run.json``: hashes, counts, totals, ratios, remainders and timings;
 * ``state.json``: the state for the next period.
+
+The two tables are written column by column (:func:`write_tables`): each distinct value is
+formatted once (decimals from integers, :mod:`downline.dataset.columnar`), and Arrow writes the
+rows, as CSV with exactly the text of :class:`LineText` and :func:`distributor_rows` (the
+row-by-row reference, still used by golden cases and when a cell would need CSV quotes), or as
+Parquet (``--format parquet``) with typed columns: decimals as ``decimal128`` with the places of
+the CSV text, ``active`` as a boolean, empty cells as nulls, rank names as written in the plan
+(a Parquet cell is data, never a spreadsheet formula, so it is not formula-escaped).
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Iterator
 from fractions import Fraction
@@ -20,7 +31,11 @@ from pathlib import Path
 from typing import IO
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from downline.core.csv_safety import escape_formula
+from downline.dataset import columnar
 from downline.engine.explain import Explainer
 from downline.engine.inputs import PeriodInputs, PeriodResult
 from downline.engine.plan import Plan
@@ -54,6 +69,9 @@ DISTRIBUTOR_COLUMNS = (
     "carry_right",
 )
 CHUNK = 200_000
+COLUMNAR_CHUNK = 500_000
+"""Rows per chunk of the columnar writers (one Parquet row group, one CSV block)."""
+TABLE_FORMATS = ("csv", "parquet")
 
 
 def _formatted(values: np.ndarray, places: int) -> list[str]:
@@ -118,6 +136,9 @@ class LineText:
     def base_text(self, b: int, base: int) -> str:
         kind = self.kinds[b]
         if kind == "volume":
+            # a stairstep line of base 0 is a floor line (other lines need a base): no base
+            if base == 0 and self.plan.bonuses[b].kind == "stairstep":
+                return ""
             return format_decimal(base, 2)
         if kind == "money":
             return format_decimal(base, self.minor)
@@ -166,7 +187,7 @@ def distributor_rows(
     plan: Plan, inputs: PeriodInputs, result: PeriodResult
 ) -> Iterator[tuple[str, ...]]:
     minor = plan.minor_digits
-    ranks = [rank.name for rank in plan.ranks]
+    ranks = [escape_formula(rank.name) for rank in plan.ranks]  # free text: CSV-safe
     has_binary = any(bonus.kind == "binary" for bonus in plan.bonuses)
     for begin in range(0, inputs.n, CHUNK):
         end = min(begin + CHUNK, inputs.n)
@@ -207,8 +228,251 @@ def write_distributors(
     writer.writerows(distributor_rows(plan, inputs, result))
 
 
-def write_trace(handle: IO[str], plan: Plan, inputs: PeriodInputs, result: PeriodResult) -> None:
-    explainer = Explainer(plan, inputs, result)
+class LineColumns:
+    """The columns of ``lines.csv`` / ``lines.parquet`` for a range of lines, built with array
+    operations: each distinct (bonus, base) and (bonus, rate) is turned into text once by
+    :class:`LineText`, each distinct amount once by :func:`columnar.decimal_dictionary`."""
+
+    def __init__(self, text: LineText, inputs: PeriodInputs) -> None:
+        self.text = text
+        self.lines = text.lines
+        self.ids = pa.array([*inputs.ids, ""], type=pa.string())  # row -1 → ""
+        self.order_ids = pa.array([*inputs.order_ids, ""], type=pa.string())
+        self.names = pa.array(text.names, type=pa.string())
+        self.currency = pa.array([text.currency], type=pa.string())
+
+    def plain(self) -> bool:
+        """True when no cell needs CSV quotes (else the row-by-row writer is used)."""
+        small = [*self.text.names, self.text.currency]
+        return (
+            columnar.plain_csv_cells(small)
+            and columnar.plain_csv_array(self.ids)
+            and columnar.plain_csv_array(self.order_ids)
+        )
+
+    def _grouped(self, begin: int, end: int, column: str) -> pa.DictionaryArray:
+        lines, text = self.lines, self.text
+        bonus = lines.bonus[begin:end]
+        if column == "base":
+            base = lines.base[begin:end]
+            codes, rows = columnar.group_rows(bonus, base)
+            texts = [
+                text.base_text(b, v)
+                for b, v in zip(bonus[rows].tolist(), base[rows].tolist(), strict=True)
+            ]
+            return columnar.text_by_group(codes, texts)
+        if lines.rate_id is not None and lines.rate_table is not None:
+            rate_id = lines.rate_id[begin:end]
+            codes, rows = columnar.group_rows(bonus, rate_id)
+            chosen = rate_id[rows]
+            num, den = lines.rate_table[0][chosen], lines.rate_table[1][chosen]
+        else:
+            num, den = lines.rate_num[begin:end], lines.rate_den[begin:end]
+            codes, rows = columnar.group_rows(bonus, num, den)
+            num, den = num[rows], den[rows]
+        texts = [
+            text.rate_text(b, n, d)
+            for b, n, d in zip(bonus[rows].tolist(), num.tolist(), den.tolist(), strict=True)
+        ]
+        return columnar.text_by_group(codes, texts)
+
+    def csv_table(self, begin: int, end: int) -> pa.Table:
+        """Lines ``begin:end`` with exactly the cell text of :meth:`LineText.rows`."""
+        lines, minor = self.lines, self.text.minor
+        columns = [
+            columnar.lookup(lines.recipient[begin:end], self.ids),
+            columnar.lookup(lines.bonus[begin:end], self.names),
+            columnar.lookup(lines.source[begin:end], self.ids),
+            columnar.lookup(lines.source_order[begin:end], self.order_ids),
+            pa.array(lines.level[begin:end]),
+            self._grouped(begin, end, "base"),
+            self._grouped(begin, end, "rate"),
+            columnar.decimal_dictionary(lines.amount[begin:end], minor),
+            columnar.lookup(np.zeros(end - begin, dtype=np.int8), self.currency),
+            columnar.decimal_dictionary(lines.amount_before_cap[begin:end], minor),
+        ]
+        return pa.Table.from_arrays(columns, names=list(LINE_COLUMNS))
+
+    def parquet_schema(self) -> pa.Schema:
+        money = pa.decimal128(18, self.text.minor)
+        return pa.schema(
+            [
+                ("recipient_id", pa.string()),
+                ("bonus", pa.string()),
+                ("source_id", pa.string()),
+                ("source_order_id", pa.string()),
+                ("level", pa.int16()),
+                ("base", pa.string()),
+                ("rate", pa.string()),
+                ("amount", money),
+                ("currency", pa.string()),
+                ("amount_before_cap", money),
+            ]
+        )
+
+    def parquet_table(self, begin: int, end: int) -> pa.Table:
+        """Lines ``begin:end`` as typed columns; empty cells of the CSV are nulls."""
+        table = self.csv_table(begin, end)
+        money = pa.decimal128(18, self.text.minor)
+        columns = []
+        for name, column in zip(table.column_names, table.columns, strict=True):
+            if name in ("amount", "amount_before_cap"):
+                values = getattr(self.lines, name)[begin:end]
+                columns.append(columnar.decimal_array(values, self.text.minor).cast(money))
+            elif name == "level":
+                columns.append(column.combine_chunks().cast(pa.int16()))
+            else:
+                text = column.combine_chunks().cast(pa.string())
+                columns.append(null_if_empty(text))
+        return pa.Table.from_arrays(columns, schema=self.parquet_schema())
+
+
+def null_if_empty(text: pa.Array) -> pa.Array:
+    """Text with ``""`` replaced by null (an empty CSV cell)."""
+    return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+
+
+class DistributorColumns:
+    """The columns of ``distributors.csv`` / ``distributors.parquet`` (see
+    :func:`distributor_rows`, the row-by-row reference)."""
+
+    def __init__(self, plan: Plan, inputs: PeriodInputs, result: PeriodResult) -> None:
+        self.plan, self.inputs, self.result = plan, inputs, result
+        self.minor = plan.minor_digits
+        self.ids = pa.array(inputs.ids, type=pa.string())
+        self.rank_names = [rank.name for rank in plan.ranks]
+        self.escaped_ranks = [escape_formula(name) for name in self.rank_names]
+        self.has_binary = any(bonus.kind == "binary" for bonus in plan.bonuses)
+
+    def plain(self) -> bool:
+        return columnar.plain_csv_cells(self.escaped_ranks) and columnar.plain_csv_array(self.ids)
+
+    def csv_table(self, begin: int, end: int) -> pa.Table:
+        result, part = self.result, slice(begin, end)
+        ranks = pa.array(self.escaped_ranks, type=pa.string())
+        empty = columnar.lookup(np.zeros(end - begin, dtype=np.int8), pa.array([""]))
+
+        def carry(values: np.ndarray) -> pa.Array:
+            return columnar.decimal_dictionary(values[part], 2) if self.has_binary else empty
+
+        columns = [
+            self.ids.slice(begin, end - begin),
+            columnar.decimal_dictionary(result.pv[part], 2),
+            columnar.decimal_dictionary(result.cv[part], 2),
+            columnar.decimal_dictionary(result.gv[part], 2),
+            columnar.decimal_dictionary(result.qualifying_volume[part], 2, empty_below_zero=True),
+            columnar.lookup(result.active[part].astype(np.int8), pa.array(["false", "true"])),
+            columnar.lookup(result.paid_as_rank[part], ranks),
+            columnar.lookup(result.highest_rank[part], ranks),
+            columnar.decimal_dictionary(result.earned[part], self.minor),
+            carry(result.carry_left),
+            carry(result.carry_right),
+        ]
+        return pa.Table.from_arrays(columns, names=list(DISTRIBUTOR_COLUMNS))
+
+    def parquet_schema(self) -> pa.Schema:
+        volume, money = pa.decimal128(18, 2), pa.decimal128(18, self.minor)
+        return pa.schema(
+            [
+                ("id", pa.string()),
+                ("pv", volume),
+                ("cv", volume),
+                ("gv", volume),
+                ("qualifying_volume", volume),
+                ("active", pa.bool_()),
+                ("paid_as_rank", pa.string()),
+                ("highest_rank", pa.string()),
+                ("earned", money),
+                ("carry_left", volume),
+                ("carry_right", volume),
+            ]
+        )
+
+    def parquet_table(self, begin: int, end: int) -> pa.Table:
+        result, part = self.result, slice(begin, end)
+        volume, money = pa.decimal128(18, 2), pa.decimal128(18, self.minor)
+        ranks = pa.array(self.rank_names, type=pa.string())
+
+        def decimals(
+            values: np.ndarray, places: int, kind: pa.DataType, empty: np.ndarray | None = None
+        ) -> pa.Array:
+            array = columnar.decimal_array(values, places).cast(kind)
+            if empty is None:
+                return array
+            return pc.if_else(pa.array(empty), pa.scalar(None, kind), array)
+
+        qv = result.qualifying_volume[part]
+        no_carry = np.ones(end - begin, dtype=bool)
+        columns = [
+            self.ids.slice(begin, end - begin),
+            decimals(result.pv[part], 2, volume),
+            decimals(result.cv[part], 2, volume),
+            decimals(result.gv[part], 2, volume),
+            decimals(qv, 2, volume, qv < 0),
+            pa.array(result.active[part].astype(bool)),
+            ranks.take(pa.array(result.paid_as_rank[part])),
+            ranks.take(pa.array(result.highest_rank[part])),
+            decimals(result.earned[part], self.minor, money),
+            decimals(result.carry_left[part], 2, volume, None if self.has_binary else no_carry),
+            decimals(result.carry_right[part], 2, volume, None if self.has_binary else no_carry),
+        ]
+        return pa.Table.from_arrays(columns, schema=self.parquet_schema())
+
+
+def write_tables(
+    folder: Path,
+    plan: Plan,
+    inputs: PeriodInputs,
+    result: PeriodResult,
+    *,
+    table_format: str = "csv",
+) -> list[str]:
+    """Write the lines and distributors tables into ``folder``; returns the file names.
+
+    CSV text is exactly that of :func:`write_lines` and :func:`write_distributors` (which are
+    used instead when some cell would need quotes, e.g. a rank name with a comma).
+    """
+    if table_format not in TABLE_FORMATS:
+        raise ValueError(f"unknown table format {table_format!r}")
+    lines = LineColumns(LineText(plan, inputs, result), inputs)
+    distributors = DistributorColumns(plan, inputs, result)
+    count = len(result.lines)
+    if table_format == "parquet":
+        columnar.write_parquet_chunks(
+            folder / "lines.parquet",
+            lines.parquet_schema(),
+            lines.parquet_table,
+            count,
+            COLUMNAR_CHUNK,
+        )
+        columnar.write_parquet_chunks(
+            folder / "distributors.parquet",
+            distributors.parquet_schema(),
+            distributors.parquet_table,
+            inputs.n,
+            COLUMNAR_CHUNK,
+        )
+        return ["lines.parquet", "distributors.parquet"]
+    with (folder / "lines.csv").open("wb") as handle:
+        if lines.plain():
+            columnar.write_csv_chunks(handle, LINE_COLUMNS, lines.csv_table, count, COLUMNAR_CHUNK)
+        else:
+            with io.TextIOWrapper(handle, encoding="utf-8", newline="") as text:
+                write_lines(text, lines.text)
+    with (folder / "distributors.csv").open("wb") as handle:
+        if distributors.plain():
+            columnar.write_csv_chunks(
+                handle, DISTRIBUTOR_COLUMNS, distributors.csv_table, inputs.n, COLUMNAR_CHUNK
+            )
+        else:
+            with io.TextIOWrapper(handle, encoding="utf-8", newline="") as text:
+                write_distributors(text, plan, inputs, result)
+    return ["lines.csv", "distributors.csv"]
+
+
+def write_trace(handle: IO[str], explainer: Explainer) -> None:
+    """``trace.jsonl``: every distributor's trace in words (the current language), one JSON
+    object a line."""
     for trace in explainer.all():
         handle.write(json.dumps(trace, ensure_ascii=False, separators=(",", ":")))
         handle.write("\n")
@@ -279,5 +543,62 @@ def run_document(
     }
 
 
+_JSON_STRING = json.encoder.encode_basestring  # the standard library's, ensure_ascii=False
+
+
+class _NotPlainJson(Exception):
+    """A value :func:`json_text` leaves to the standard library (floats, keys that are not
+    strings, other types)."""
+
+
+def _render(value: object, level: int, out: list[str]) -> None:
+    if isinstance(value, str):
+        out.append(_JSON_STRING(value))
+    elif value is None:
+        out.append("null")
+    elif value is True or value is False:
+        out.append("true" if value else "false")
+    elif isinstance(value, int):
+        out.append(int.__repr__(value))
+    elif isinstance(value, dict):
+        if not value:
+            out.append("{}")
+            return
+        inner = "\n" + "  " * (level + 1)
+        separator = "{" + inner
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise _NotPlainJson
+            out.append(separator + _JSON_STRING(key) + ": ")
+            separator = "," + inner
+            _render(item, level + 1, out)
+        out.append("\n" + "  " * level + "}")
+    elif isinstance(value, list | tuple):
+        if not value:
+            out.append("[]")
+            return
+        inner = "\n" + "  " * (level + 1)
+        separator = "[" + inner
+        for item in value:
+            out.append(separator)
+            separator = "," + inner
+            _render(item, level + 1, out)
+        out.append("\n" + "  " * level + "]")
+    else:
+        raise _NotPlainJson
+
+
+def json_text(document: object) -> str:
+    """Exactly ``json.dumps(document, indent=2, ensure_ascii=False)``, several times faster on
+    large documents (``state.json`` has an entry per distributor; the standard library indents
+    through Python generators). Floats and other types go to the standard library."""
+    out: list[str] = []
+    try:
+        _render(document, 0, out)
+    except _NotPlainJson:
+        return json.dumps(document, indent=2, ensure_ascii=False)
+    return "".join(out)
+
+
 def write_json(path: Path, document: dict) -> None:
-    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(json_text(document) + "\n", encoding="utf-8")

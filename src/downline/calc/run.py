@@ -7,6 +7,7 @@ temporary folder inside the output folder and moved into place only once all of 
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import shutil
@@ -17,26 +18,30 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from downline.calendar import PeriodCodeError, bounds_for_code
+from downline.core.csv_safety import unescape_formula
 from downline.dataset.csv_io import DatasetError, read_network, read_orders
 from downline.dataset.period import period_inputs
 from downline.dataset.tables import Network, Orders, PlacementShape
 from downline.engine import PlanInputError, compute_period
+from downline.engine.explain import Explainer
 from downline.engine.inputs import EngineState, PeriodInputs, PeriodResult
 from downline.engine.plan import LoadedPlan, Plan, PlanError, load_plan
+from downline.engine.plan.load import format_path, line_of
+from downline.engine.plan.yaml_source import YamlSyntaxError, load_yaml
 from downline.engine.summary import summarize
 from downline.i18n import gettext as _
 
 from .outputs import (
-    LineText,
     run_document,
-    write_distributors,
     write_json,
-    write_lines,
+    write_tables,
     write_trace,
 )
 from .state_file import StateError, state_document, state_from_json
+from .trace_file import write_parquet
 
-OUTPUT_FILES = ("lines.csv", "distributors.csv", "trace.jsonl", "run.json", "state.json")
+OUTPUT_FILES = ("lines.csv", "distributors.csv", "trace.parquet", "run.json", "state.json")
+TRACE_TEXT = "trace.jsonl"  # the traces in words, only with ``--trace-text``
 
 
 class CalcError(Exception):
@@ -106,8 +111,12 @@ def compute(
     state_source: str = "state.json",
     input_digest: str = "",
     timings: dict[str, float] | None = None,
+    plan_path: Path | None = None,
+    orders_path: Path | None = None,
 ) -> PeriodRun:
-    """The period's inputs, state and result; :class:`CalcError` when they cannot be computed."""
+    """The period's inputs, state and result; :class:`CalcError` when they cannot be computed.
+    With ``plan_path`` and ``orders_path`` a problem names the line of the plan or of the
+    orders file it concerns."""
     plan = loaded.plan
     timings = {} if timings is None else timings
     started = time.perf_counter()
@@ -125,7 +134,9 @@ def compute(
     try:
         result = compute_period(plan, inputs, state)
     except PlanInputError as error:
-        raise CalcError([str(error)]) from error
+        raise CalcError(
+            located_problems(error, plan, inputs, orders, plan_path, orders_path)
+        ) from error
     timings["engine"] = time.perf_counter() - started
     return PeriodRun(
         loaded=loaded,
@@ -198,22 +209,90 @@ def calculate(
         state_source=state_path.name if state_path else "state.json",
         input_digest=digest,
         timings=timings,
+        plan_path=plan_path,
+        orders_path=orders_path,
     )
 
 
-def write_outputs(run: PeriodRun, out: Path) -> None:
-    """Every output file of ``run`` in ``out`` (created if needed), all or nothing."""
+def order_lines(path: Path, order_ids: set[str]) -> dict[str, int]:
+    """The line of ``path`` (an orders CSV that was read without problems) on which each of
+    ``order_ids`` is written. Only called on the way to an error, so reading the file again
+    costs nothing on a good run."""
+    found: dict[str, int] = {}
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        header = [name.strip() for name in next(reader, [])]
+        if "id" not in header:
+            return found
+        column = header.index("id")
+        start = reader.line_num + 1
+        for record in reader:
+            if len(record) > column:
+                order_id = unescape_formula(record[column].strip())
+                if order_id in order_ids and order_id not in found:
+                    found[order_id] = start
+            start = reader.line_num + 1
+    return found
+
+
+def located_problems(
+    error: PlanInputError,
+    plan: Plan,
+    inputs: PeriodInputs,
+    orders: Orders,
+    plan_path: Path | None,
+    orders_path: Path | None,
+) -> list[str]:
+    """``error`` as ``file:line: column: why`` problems: one per order it names (at the order's
+    line of the orders file), or at the line of the plan part it names."""
+    if error.orders and orders_path is not None and orders_path.is_file():
+        named = [inputs.order_ids[row] for row in error.orders]
+        lines = order_lines(orders_path, set(named))
+        currency_of = dict(zip(orders.ids, orders.currency.tolist(), strict=True))
+        return [
+            f"{orders_path.name}:{lines.get(order_id, '?')}: currency: "
+            + _(
+                "order %(order)s is in %(found)s, not in the plan's currency %(currency)s; the "
+                "plan uses amount, so every order of the period must be in %(currency)s"
+            )
+            % {
+                "order": order_id,
+                "found": currency_of.get(order_id, "?"),
+                "currency": plan.currency_code,
+            }
+            for order_id in named
+        ]
+    if error.path and plan_path is not None and plan_path.is_file():
+        try:
+            _data, lines = load_yaml(plan_path.read_text(encoding="utf-8"))
+        except (OSError, YamlSyntaxError):
+            lines = {}
+        line = line_of(lines, error.path)
+        where = f"{plan_path.name}:{line}" if line else plan_path.name
+        return [f"{where}: {format_path(error.path)}: {error}"]
+    return [str(error)]
+
+
+def write_outputs(
+    run: PeriodRun, out: Path, *, table_format: str = "csv", trace_text: bool = False
+) -> None:
+    """Every output file of ``run`` in ``out`` (created if needed), all or nothing; the lines
+    and distributors tables as CSV or Parquet (``table_format``); the traces as numbers
+    (``trace.parquet``) and, with ``trace_text``, in words (``trace.jsonl``, the current
+    language)."""
     plan, inputs, result = run.loaded.plan, run.inputs, run.result
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".calc-", dir=out))
     try:
         started = time.perf_counter()
-        with (staging / "lines.csv").open("w", newline="", encoding="utf-8") as handle:
-            write_lines(handle, LineText(plan, inputs, result))
-        with (staging / "distributors.csv").open("w", newline="", encoding="utf-8") as handle:
-            write_distributors(handle, plan, inputs, result)
-        with (staging / "trace.jsonl").open("w", encoding="utf-8") as handle:
-            write_trace(handle, plan, inputs, result)
+        tables = write_tables(staging, plan, inputs, result, table_format=table_format)
+        run.timings["write tables"] = time.perf_counter() - started
+        traces = Explainer(plan, inputs, result)
+        write_parquet(staging / "trace.parquet", traces.data)
+        if trace_text:
+            with (staging / TRACE_TEXT).open("w", encoding="utf-8") as handle:
+                write_trace(handle, traces)
+        run.timings["write traces"] = time.perf_counter() - started - run.timings["write tables"]
         write_json(
             staging / "state.json",
             state_document(
@@ -233,7 +312,7 @@ def write_outputs(run: PeriodRun, out: Path) -> None:
                 timings=run.timings,
             ),
         )
-        for name in OUTPUT_FILES:
+        for name in [*tables, *OUTPUT_FILES[2:], *([TRACE_TEXT] if trace_text else [])]:
             (staging / name).replace(out / name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

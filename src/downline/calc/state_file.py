@@ -30,6 +30,10 @@ class StateError(ValueError):
         super().__init__("\n".join(f"{source}: {problem}" for problem in problems))
 
 
+MAX_CARRY = 10**15
+"""A binary carry is below this many hundredths of volume (10^13), far inside int64."""
+
+
 def _volume(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise ValueError
@@ -112,6 +116,16 @@ def state_from_json(
                         if left < 0 or right < 0:
                             raise ValueError
                     except (ValueError, TypeError):
+                        left = right = None
+                    if left is not None and max(left, right) >= MAX_CARRY:
+                        problems.append(
+                            _(
+                                "%(path)s.%(bonus)s: a carry of %(limit)s volume or more is too large"
+                            )
+                            % {"path": where, "bonus": name, "limit": format_decimal(MAX_CARRY, 2)}
+                        )
+                        continue
+                    if left is None:
                         problems.append(
                             _(
                                 '%(path)s.%(bonus)s: expected [left, right] volumes such as ["120.00", "0.00"]'

@@ -6,23 +6,30 @@ Reading never returns half a file: every row is checked, every problem is collec
 and, through ``base``, members and orders that already exist (an import into a live database).
 
 Writing produces the canonical form, which reads back to the same tables: decimals with exactly
-two places, instants in UTC as ``2026-10-05T12:00:00Z``, dates as ``YYYY-MM-DD``.
+two places, instants in UTC as ``2026-10-05T12:00:00Z``, dates as ``YYYY-MM-DD``; ids go through
+``escape_formula`` (a spreadsheet never runs a cell as a formula) and reading undoes it.
+
+Hostile files end in problems, never in a traceback: bytes that are not UTF-8 (a UTF-16 or
+Latin-1 file) are reported at their line and character column; a field longer than the csv
+module's limit (128 KiB), a NUL byte, ids outside the alphabet of :mod:`downline.core.ids`, and
+numbers beyond :data:`MAX_AMOUNT` / :data:`MAX_VOLUME` are reported at their line and column.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from downline.core.csv_safety import escape_formula, unescape_formula
+from downline.core.ids import MAX_ID_LENGTH, is_valid_id
 from downline.engine.tree import CycleError, Tree, depth_of, find_cycle
 from downline.i18n import gettext as _
 from downline.money import format_decimal, is_currency_code, minor_units, parse_decimal
@@ -49,8 +56,13 @@ ORDER_COLUMNS = (
     "kind",
     "returns_order_id",
 )
-MAX_ID_LENGTH = 64
 MAX_REPORTED_ERRORS = 200
+MAX_AMOUNT = 10**12
+"""The largest ``amount`` of one row, in hundredths of the currency: 10,000,000,000.00."""
+MAX_VOLUME = 10**9
+"""The largest ``pv`` or ``cv`` of one row, in hundredths: 10,000,000.00."""
+SHOWN_VALUE_LENGTH = 40
+"""How much of a bad value a problem quotes; longer values are cut with an ellipsis."""
 VOLUME_PLACES = 2
 EPOCH_US = np.datetime64("1970-01-01T00:00:00", "us")
 
@@ -63,9 +75,14 @@ class RowError:
     line: int
     column: str
     message: str
+    character: int | None = None
+    """The character position in the line (1 = first), for problems below the CSV level (bytes
+    that are not UTF-8); then the problem reads ``file:line:character: why``."""
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}"
+        if self.character is not None:
+            where += f":{self.character}"
         if self.column:
             where += f": {self.column}"
         return f"{where}: {self.message}"
@@ -97,11 +114,11 @@ class _Collector:
         self.total = 0
         self.bad_lines: set[int] = set()
 
-    def add(self, line: int, column: str, message: str) -> None:
+    def add(self, line: int, column: str, message: str, *, character: int | None = None) -> None:
         self.total += 1
         self.bad_lines.add(line)
         if len(self.errors) < MAX_REPORTED_ERRORS:
-            self.errors.append(RowError(self.file, line, column, message))
+            self.errors.append(RowError(self.file, line, column, message, character))
 
     def raise_if_any(self) -> None:
         if self.total:
@@ -116,16 +133,112 @@ def _open_text(source: str | Path | IO[str]) -> tuple[IO[str], str, bool]:
     return source, getattr(source, "name", "<input>"), False
 
 
+def _columnar_bytes(source: str | Path | IO[str]) -> bytes | None:
+    """The bytes of ``source`` for the columnar reader: a file's contents, or the text of an
+    unread ``StringIO``; ``None`` for anything else (then the file is read row by row)."""
+    if isinstance(source, str | Path):
+        try:
+            return Path(source).read_bytes()
+        except OSError:
+            return None  # the row-by-row reader reports it
+    if isinstance(source, io.StringIO) and source.tell() == 0:
+        try:
+            return source.getvalue().encode("utf-8")
+        except UnicodeEncodeError:
+            return None
+    return None
+
+
+def cut(value: str) -> str:
+    """``value`` for a problem message, cut to :data:`SHOWN_VALUE_LENGTH` characters."""
+    if len(value) > SHOWN_VALUE_LENGTH:
+        return value[:SHOWN_VALUE_LENGTH] + "…"
+    return value
+
+
+_UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def _first_undecodable(handle: IO[str]) -> tuple[int, int, str]:
+    """Where a file stops being UTF-8: (line, character column, what was found there).
+
+    Reads the raw bytes again from the start, one physical line at a time; only called after
+    decoding failed, so files that are fine pay nothing for it.
+    """
+    buffer = getattr(handle, "buffer", None)
+    if buffer is None or not buffer.seekable():
+        return 1, 1, _("bytes that are not UTF-8")
+    buffer.seek(0)
+    for number, raw in enumerate(buffer, start=1):
+        if number == 1 and raw.startswith(_UTF16_MARKS):
+            return 1, 1, _("it starts with a UTF-16 byte-order mark")
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            column = len(raw[: error.start].decode("utf-8", errors="replace")) + 1
+            found = _("byte 0x%(byte)02X; the file may be Latin-1 or Windows-1252") % {
+                "byte": raw[error.start]
+            }
+            return number, column, found
+    return 1, 1, _("bytes that are not UTF-8")
+
+
 def _rows(
     handle: IO[str], columns: tuple[str, ...], errors: _Collector
 ) -> Iterator[tuple[int, list[str]]]:
-    """Yield ``(line number, values in the order of columns)``; header problems stop the file."""
+    """Yield ``(line number, values in the order of columns)``; header problems stop the file.
+
+    Values are stripped and un-escaped (``unescape_formula``: ``'=X`` reads as ``=X``). Bytes
+    that are not UTF-8, a NUL byte or a field over the csv module's size limit stop the file
+    with one problem naming the line: what follows cannot be read reliably.
+    """
     reader = csv.reader(handle)
+    try:
+        yield from _read_rows(reader, columns, errors)
+    except UnicodeDecodeError:
+        line, character, found = _first_undecodable(handle)
+        errors.add(
+            line,
+            "",
+            _("not UTF-8 (%(found)s); save the file as UTF-8 and import it again")
+            % {"found": found},
+            character=character,
+        )
+    except csv.Error as error:
+        errors.add(max(reader.line_num, 1), "", _csv_problem(error))
+
+
+def _nul_problem() -> str:
+    return _(
+        "the line contains a NUL byte; is the file UTF-16? save it as UTF-8 and import it again"
+    )
+
+
+def _csv_problem(error: csv.Error) -> str:
+    """The csv module's complaint in the words of the format."""
+    text = str(error)
+    if "field larger than field limit" in text:
+        return _(
+            "a field is longer than %(limit)d characters; no value of the format is that long"
+        ) % {"limit": csv.field_size_limit()}
+    if "NUL" in text:
+        return _nul_problem()
+    return _("the line is not valid CSV (%(reason)s)") % {"reason": text}
+
+
+def _read_rows(
+    reader: Any, columns: tuple[str, ...], errors: _Collector
+) -> Iterator[tuple[int, list[str]]]:
     header = next(reader, None)
     if header is None:
         errors.add(1, "", _("the file is empty; the first line must name the columns"))
         return
     header = [name.strip().lstrip("\ufeff") for name in header]
+    if any("\x00" in name for name in header):
+        errors.add(1, "", _nul_problem())
+        return
     missing = [name for name in columns if name not in header]
     unknown = [name for name in header if name not in columns]
     duplicated = sorted({name for name in header if header.count(name) > 1})
@@ -155,21 +268,25 @@ def _rows(
             )
             continue
         values = record if in_order else [record[i] for i in positions]
-        yield line, [value.strip() for value in values]
+        stripped = [value.strip() for value in values]
+        if "'" in "".join(stripped):  # rare: only then look for an escaped formula
+            stripped = [unescape_formula(value) for value in stripped]
+        yield line, stripped
 
 
 def _check_id(value: str, line: int, column: str, errors: _Collector) -> bool:
     if not value:
         errors.add(line, column, _("the id is empty"))
         return False
-    if not _plain_id(value):
+    if not is_valid_id(value):
         errors.add(
             line,
             column,
             _(
-                "%(value)r is not a valid id (at most %(max)d characters, no spaces, commas or quotes)"
+                "%(value)r is not a valid id: 1 to %(max)d characters, letters A-Z or a-z, "
+                "digits, '.', '_' or '-', starting with a letter or a digit"
             )
-            % {"value": value, "max": MAX_ID_LENGTH},
+            % {"value": cut(value), "max": MAX_ID_LENGTH},
         )
         return False
     return True
@@ -184,6 +301,7 @@ def read_network(
     *,
     shape: PlacementShape,
     base: Network | None = None,
+    columnar: bool = True,
 ) -> Network:
     """Read and validate ``distributors.csv``; the result is ``base`` followed by the new rows.
 
@@ -193,10 +311,21 @@ def read_network(
     placement; retail customers have a sponsor and no placement; positions fit the placement
     shape (``L``/``R``, a slot ``1..width``, or empty) and no slot holds two members; no cycle in
     either tree; and each placement lies inside the sponsor's own placement subtree.
+
+    A file is first read column by column (:mod:`downline.dataset.fast_read`); only a file
+    with a problem, or spelled other than canonically, is read again row by row, which names
+    every problem (``columnar=False`` reads row by row only).
     """
+    base = base or Network()
+    data = _columnar_bytes(source) if columnar else None
+    if data is not None:
+        from . import fast_read
+
+        network = fast_read.read_network(data, shape=shape, base=base)
+        if network is not None:
+            return network
     handle, file_name, owned = _open_text(source)
     errors = _Collector(file_name)
-    base = base or Network()
     try:
         parsed = _parse_distributor_rows(handle, errors, shape, base)
     finally:
@@ -253,7 +382,7 @@ def _parse_distributor_rows(
                 line,
                 "status",
                 _("%(value)r is not one of %(choices)s")
-                % {"value": status, "choices": "|".join(STATUSES)},
+                % {"value": cut(status), "choices": "|".join(STATUSES)},
             )
         kind = row["kind"]
         if kind not in MEMBER_KINDS:
@@ -261,7 +390,7 @@ def _parse_distributor_rows(
                 line,
                 "kind",
                 _("%(value)r is not one of %(choices)s")
-                % {"value": kind, "choices": "|".join(MEMBER_KINDS)},
+                % {"value": cut(kind), "choices": "|".join(MEMBER_KINDS)},
             )
         is_customer = kind == "customer"
         position = 0
@@ -304,14 +433,14 @@ def _parse_distributor_rows(
 
 def _position_hint(shape: PlacementShape, text: str) -> str:
     if shape.kind == "binary":
-        return _("%(value)r is not a binary position; write L or R") % {"value": text}
+        return _("%(value)r is not a binary position; write L or R") % {"value": cut(text)}
     if shape.kind == "matrix":
         return _("%(value)r is not a matrix slot; write a number from 1 to %(width)d") % {
-            "value": text,
+            "value": cut(text),
             "width": shape.width,
         }
     return _("the placement tree has no positions; leave it empty (got %(value)r)") % {
-        "value": text
+        "value": cut(text)
     }
 
 
@@ -391,7 +520,9 @@ def _resolve_and_check_network(
         if parent is None:
             if placement_text:
                 errors.add(
-                    line, "placement_id", _("unknown placement parent %(id)s") % {"id": parent_text}
+                    line,
+                    "placement_id",
+                    _("unknown placement parent %(id)s") % {"id": cut(parent_text)},
                 )
         elif parent == me:
             errors.add(line, "placement_id", _("a member cannot be placed under themselves"))
@@ -523,13 +654,14 @@ def _check_placement_under_sponsor(
 def write_network(network: Network, target: str | Path | IO[str], *, shape: PlacementShape) -> None:
     """Write ``distributors.csv`` in canonical form, rows in table order.
 
-    ``placement_id`` is left empty when it equals the sponsor (the format's default).
+    ``placement_id`` is left empty when it equals the sponsor (the format's default). Ids go
+    through ``escape_formula`` (ids of the documented alphabet never change).
     """
     handle, _name, owned = _open_for_writing(target)
     try:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(DISTRIBUTOR_COLUMNS)
-        ids = network.ids
+        ids = _escaped_ids(network.ids)
         sponsors = network.sponsor.tolist()
         placements = network.placement.tolist()
         customers = network.is_customer.tolist()
@@ -558,6 +690,12 @@ def write_network(network: Network, target: str | Path | IO[str], *, shape: Plac
             handle.close()
 
 
+def _escaped_ids(ids: list[str]) -> list[str]:
+    """Ids as CSV cells: ``escape_formula`` of each (a copy only when one changes)."""
+    escaped = [escape_formula(value) for value in ids]
+    return escaped if escaped != ids else ids
+
+
 def _open_for_writing(target: str | Path | IO[str]) -> tuple[IO[str], str, bool]:
     if isinstance(target, str | Path):
         path = Path(target)
@@ -575,6 +713,7 @@ def read_orders(
     network: Network,
     time_zone: str = "UTC",
     base: Orders | None = None,
+    columnar: bool = True,
 ) -> Orders:
     """Read and validate ``orders.csv`` against ``network``; the result is ``base`` followed by
     the new rows.
@@ -586,7 +725,19 @@ def read_orders(
     and for a return: the original exists, is not itself a return, has the same member and
     currency, was paid no later than the return, and all its returns together take back no more
     PV, CV or amount than it had.
+
+    A file is first read column by column (:mod:`downline.dataset.fast_read`); only a file
+    with a problem, or spelled other than canonically, is read again row by row.
     """
+    data = _columnar_bytes(source) if columnar else None
+    if data is not None:
+        from . import fast_read
+
+        orders = fast_read.read_orders(
+            data, network=network, time_zone=time_zone, base=base or Orders()
+        )
+        if orders is not None:
+            return orders
     handle, file_name, owned = _open_text(source)
     errors = _Collector(file_name)
     base = base or Orders()
@@ -648,14 +799,14 @@ def _parse_order_rows(
         order_id, member_id, paid_text, pv_text, cv_text, amount_text, currency, kind, original = (
             values
         )
-        if order_id in first_line or order_id in base_index or not _plain_id(order_id):
+        if order_id in first_line or order_id in base_index or not is_valid_id(order_id):
             _report_bad_order_id(order_id, line, first_line, base_index, errors)
         else:
             first_line[order_id] = line
         member = member_index.get(member_id, -1)
         if member < 0:
             errors.add(
-                line, "distributor_id", _("unknown member %(id)s") % {"id": member_id or "''"}
+                line, "distributor_id", _("unknown member %(id)s") % {"id": cut(member_id) or "''"}
             )
         try:
             instant = datetime.fromisoformat(paid_text)
@@ -667,7 +818,7 @@ def _parse_order_rows(
                 line,
                 "paid_at",
                 _("%(value)r is not an ISO 8601 date and time such as 2026-10-05T14:30:00+02:00")
-                % {"value": paid_text},
+                % {"value": cut(paid_text)},
             )
             paid.append(0)
         if currency not in places_of:
@@ -678,7 +829,7 @@ def _parse_order_rows(
                 line,
                 "currency",
                 _("%(value)r is not a three-letter currency code such as EUR")
-                % {"value": currency},
+                % {"value": cut(currency)},
             )
             places = VOLUME_PLACES
         for column, text, allowed, target in (
@@ -687,13 +838,13 @@ def _parse_order_rows(
             ("amount", amount_text, places, amounts),
         ):
             try:
-                value = decimal(text, allowed)
+                value = decimal(text, allowed) * 10 ** (VOLUME_PLACES - allowed)
             except ValueError:
                 errors.add(
                     line,
                     column,
                     _("%(value)r is not a decimal number with at most %(places)d decimal places")
-                    % {"value": text, "places": allowed},
+                    % {"value": cut(text), "places": allowed},
                 )
                 value = 0
             if value < 0:
@@ -705,14 +856,28 @@ def _parse_order_rows(
                     )
                     % {"column": column},
                 )
-            target.append(value * 10 ** (VOLUME_PLACES - allowed))
+                value = 0
+            limit = MAX_AMOUNT if column == "amount" else MAX_VOLUME
+            if value > limit:
+                errors.add(
+                    line,
+                    column,
+                    _("%(value)s is more than %(limit)s, the largest %(column)s of one row")
+                    % {
+                        "value": cut(text),
+                        "limit": format_decimal(limit, VOLUME_PLACES),
+                        "column": column,
+                    },
+                )
+                value = 0
+            target.append(value)
         number = kind_index.get(kind)
         if number is None:
             errors.add(
                 line,
                 "kind",
                 _("%(value)r is not one of %(choices)s")
-                % {"value": kind, "choices": "|".join(ORDER_KINDS)},
+                % {"value": cut(kind), "choices": "|".join(ORDER_KINDS)},
             )
             number = 0
         ids.append(order_id)
@@ -734,13 +899,6 @@ def _parse_order_rows(
     )
     _check_paid_after_joining(new, lines, network, tz, errors)
     return new, lines, return_ids
-
-
-_PLAIN_ID = re.compile(r"[^\s,\"']{1," + str(MAX_ID_LENGTH) + "}")
-
-
-def _plain_id(value: str) -> bool:
-    return _PLAIN_ID.fullmatch(value) is not None
 
 
 def _report_bad_order_id(
@@ -832,7 +990,9 @@ def _resolve_returns(
         original = index.get(original_text)
         me = offset + row
         if original is None:
-            errors.add(line, "returns_order_id", _("unknown order %(id)s") % {"id": original_text})
+            errors.add(
+                line, "returns_order_id", _("unknown order %(id)s") % {"id": cut(original_text)}
+            )
             continue
         if original == me:
             errors.add(line, "returns_order_id", _("an order cannot return itself"))
@@ -925,13 +1085,14 @@ def _format_column(values: np.ndarray, places: int) -> list[str]:
 
 
 def write_orders(orders: Orders, network: Network, target: str | Path | IO[str]) -> None:
-    """Write ``orders.csv`` in canonical form, rows in table order."""
+    """Write ``orders.csv`` in canonical form, rows in table order; ids escaped as in
+    ``write_network``."""
     handle, _name, owned = _open_for_writing(target)
     try:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(ORDER_COLUMNS)
-        ids = orders.ids
-        member_ids = network.ids
+        ids = _escaped_ids(orders.ids)
+        member_ids = _escaped_ids(network.ids)
         amount_text = _format_column(orders.amount, VOLUME_PLACES)
         for currency in np.unique(orders.currency).tolist():
             places = min(VOLUME_PLACES, minor_units(currency))

@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from downline.i18n import gettext as _
+
 from .bonuses import BONUS_KINDS
 from .caps import company_cap, company_limit, distributor_cap
 from .context import PeriodContext
@@ -19,7 +21,7 @@ from .inputs import EngineState, Lines, PeriodDetails, PeriodInputs, PeriodResul
 from .plan import Plan
 from .ranks import reported_qualifying_volume
 from .rounding import sum_by
-from .volumes import check_currency
+from .volumes import PlanInputError, check_currency
 
 
 def compute_period(
@@ -45,7 +47,17 @@ def run_bonuses(ctx: PeriodContext, on_step: Callable[[str], None] | None = None
     for cap in plan.caps:
         caps_after.setdefault(max(index[name] for name in cap.bonuses), []).append(cap)
     for b, bonus in enumerate(plan.bonuses):
-        batch = BONUS_KINDS[bonus.kind](ctx, b, bonus)
+        try:
+            batch = BONUS_KINDS[bonus.kind](ctx, b, bonus)
+        except OverflowError as error:
+            raise PlanInputError(
+                _(
+                    "bonus %(bonus)s: a line would be 2^63 minor units or more; its rates are "
+                    "too large for the period's volumes"
+                )
+                % {"bonus": bonus.name},
+                path=("bonuses", b),
+            ) from error
         if len(ctx.store.segments) == b:  # level walks write into the store themselves
             ctx.store.append(b, batch, ctx.rates)
         for cap in caps_after.get(b, []):

@@ -1,8 +1,9 @@
 """Totals of a computed period, exact: what ``run.json`` reports and golden cases check.
 
 * per bonus: lines, the total before caps, the total paid, and the **exact** value of its lines
-  (each line's ``base × rate`` before rounding; rank advancement and binary cycles are exact
-  already; a pool's lines are exactly the pool);
+  (each line's ``base × rate`` before rounding; a line without a rate — rank advancement, a
+  stairstep floor — is exactly its amount; binary cycles are exact already; a pool's value is
+  exactly the pool, also when no one holds a share and nothing is paid);
 * ``rounding_remainder`` = Σ exact − Σ before caps over every bonus but pools (what half-up
   rounding of each line gained or lost);
 * ``pool_breakage`` = per pool, the exact pool − what it paid (before caps);
@@ -74,7 +75,7 @@ def exact_values(plan: Plan, result: PeriodResult) -> list[Fraction]:
     count = len(plan.bonuses)
     values = [Fraction(0)] * count
     if not len(lines):
-        return values
+        return _with_pools(plan, result, values)
     num_table = lines.rate_num if lines.rate_id is None else None
     if lines.rate_id is not None:
         rates = lines.rate_id.astype(np.int64)
@@ -93,16 +94,23 @@ def exact_values(plan: Plan, result: PeriodResult) -> list[Fraction]:
             values[b] += _exact(
                 plan, b, int(lines.base[k]), int(num_table[k]), int(lines.rate_den[k]), minor
             )
+    no_rate = lines.rate_den == 0 if lines.rate_id is None else lines.rate_id == 0
+    if np.any(no_rate):  # rank advancement, stairstep floor: the amount is exact
+        values = [
+            value + exact_total(lines.amount_before_cap[no_rate & (lines.bonus == b)])
+            for b, value in enumerate(values)
+        ]
+    return _with_pools(plan, result, values)
+
+
+def _with_pools(plan: Plan, result: PeriodResult, values: list[Fraction]) -> list[Fraction]:
+    """A pool's exact value is the pool itself, paid out or not: with no share held it pays
+    nothing and the whole pool is breakage, so the identity still holds."""
+    if result.details is None:
+        return values
     for b, bonus in enumerate(plan.bonuses):
-        if bonus.kind == "rank_advancement":
-            values[b] = Fraction(exact_total(lines.amount_before_cap[lines.bonus == b]))
-        elif (
-            bonus.kind == "pool"
-            and result.details is not None
-            and bonus.name in result.details.pools
-        ):
-            pool, _breakage = result.details.pools[bonus.name]
-            values[b] = pool if np.any(lines.bonus == b) else Fraction(0)
+        if bonus.kind == "pool" and bonus.name in result.details.pools:
+            values[b] = result.details.pools[bonus.name][0]
     return values
 
 

@@ -27,11 +27,21 @@ from .rounding import count_by, sum_by
 from .tree import Tree
 
 VOLUME_NAMES = ("pv", "cv", "amount")
+MAX_NAMED_ORDERS = 200
+"""At most this many orders are named by one :class:`PlanInputError`."""
 
 
 class PlanInputError(ValueError):
     """The period's inputs cannot be computed under this plan (e.g. an order in a currency the
-    plan cannot count)."""
+    plan cannot count). ``path`` names the part of the plan concerned (``("bonuses", 2)``) when
+    there is one; ``orders`` the rows of the orders concerned."""
+
+    def __init__(
+        self, message: str, *, path: tuple[str | int, ...] = (), orders: tuple[int, ...] = ()
+    ) -> None:
+        super().__init__(message)
+        self.path = path
+        self.orders = orders
 
 
 def plan_uses_amount(plan: Plan) -> bool:
@@ -57,7 +67,8 @@ def check_currency(plan: Plan, inputs: PeriodInputs) -> None:
                 "order": inputs.order_ids[int(foreign[0])],
                 "currency": plan.currency_code,
                 "count": foreign.size,
-            }
+            },
+            orders=tuple(foreign[:MAX_NAMED_ORDERS].tolist()),
         )
 
 

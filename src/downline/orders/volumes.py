@@ -1,34 +1,49 @@
-"""Live period volumes: the rows an order (or a structure move) changes, in one SQL statement.
+"""Live period volumes: orders append changes, a folder adds them into the volume rows.
 
-When an order is paid, in the same transaction:
+The invariant: for every period and member, the live volumes are the ``PeriodVolume`` row plus
+the ``VolumeChange`` rows not folded yet, and they equal a recomputation from the orders over
+the tree as it stands (``selectors.recompute_period_volumes``):
 
-* the credited distributor's ``pv``/``cv`` grow by the order's PV/CV (and ``customer_pv``/
-  ``customer_cv`` too when a retail customer bought it);
-* ``group_pv``/``group_cv`` grow on that distributor and on every enrollment upline;
-* ``placement_group_pv``/``placement_group_cv`` grow on that distributor and on every
-  placement upline.
+* the credited distributor's ``pv``/``cv`` hold their orders' PV/CV (and ``customer_pv``/
+  ``customer_cv`` too when a retail customer bought); ``group_*`` sum that over the member and
+  everyone below in the enrollment tree, ``placement_group_*`` over the placement tree.
 
-A return or a cancellation applies the same deltas with the opposite sign. Each change is a
-single ``INSERT … ON CONFLICT DO UPDATE SET x = x + delta`` over the upline chains (a recursive
-CTE), so concurrent orders never lose an update: every row is changed by an atomic increment,
-and rows are locked in ascending id order, so two writers cannot deadlock on each other's chains.
+Writing. An order (a return, a cancellation: the same with the opposite sign) appends one
+``VolumeChange`` row in its own transaction (``append_volume_change``) and touches no upline
+row, so concurrent orders never wait for each other, however deep the tree.
 
-Orders and structure moves: the chain an order adds to is read when its statement starts, so a
-move committing meanwhile would leave that order's volume on the old uplines. Every writer of
-live volumes therefore first holds the network lock shared
-(``downline.genealogy.locks.hold_network_shared``), which structure changes hold exclusively.
-Lock order everywhere: network lock, then period rows, then ``PeriodVolume`` rows.
+Folding. ``fold_volume_changes`` takes a batch of changes, walks each credited member's two
+upline chains as they stand now, adds the sums into the ``PeriodVolume`` rows (an upsert ``x =
+x + delta``) and deletes the changes, in one statement per batch (PostgreSQL) and one
+transaction: every change is counted exactly once, in the rows or in the table. The worker runs
+it every second (``tasks.run_volume_folder``); a reader that shows live volumes first folds the
+period's changes (``settle_live_volumes``), so it sees every order committed before it; the
+close of a period folds all of that period's changes (``fold_period_on_close``).
+
+Structure moves shift a subtree's folded group volume from the old chain to the new one
+(``shift_subtree_volumes``); its changes not folded yet follow the chain as it stands when they
+are folded, so both end where a recomputation puts them.
+
+Locks, always in this order: the network lock (``genealogy.locks``: shared by orders and
+folds, exclusive for structure changes, so no fold walks a chain a move is rewriting), then
+period rows (writers ``FOR KEY SHARE``; a fold skips a period that a close or a volume fix holds
+``FOR UPDATE``), then ``VolumeChange`` rows in id order, then ``PeriodVolume`` rows in (period,
+member) order. The close folds without the network lock: it holds its period ``FOR UPDATE``,
+and every move locks all open periods before it changes a parent, so no move is under way.
+On SQLite every write transaction is exclusive, so none of these locks is needed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connection, transaction
 
+from downline.genealogy.locks import hold_network_shared
 from downline.genealogy.models import Distributor
+from downline.periods.models import Period
 
-from .models import PeriodVolume
+from .models import PeriodVolume, VolumeChange
 
 VOLUME_FIELDS = (
     "pv",
@@ -40,6 +55,7 @@ VOLUME_FIELDS = (
     "placement_group_pv",
     "placement_group_cv",
 )
+FOLD_BATCH = 5_000  # changes per statement: bounds the chain rows one statement walks
 
 
 @dataclass(frozen=True)
@@ -55,84 +71,181 @@ class VolumeDelta:
         return VolumeDelta(-self.pv, -self.cv, -self.customer_pv, -self.customer_cv)
 
 
-def _chains_sql(table: str, volume_table: str) -> str:
-    """SQL that adds deltas to one member's row and to both of their upline chains.
+def append_volume_change(*, period_id: int, distributor_id: int, delta: VolumeDelta) -> None:
+    """Record ``delta`` for ``distributor_id`` in ``period_id``; folded later (module docstring).
 
-    Parameters, in order: member id (enrollment chain start), member id (placement chain start),
-    member id (own row), period id, own pv, cv, customer_pv, customer_cv, group pv, group cv
-    (enrollment chain), group pv, group cv (placement chain).
-    The enrollment chain starts at the member and follows ``sponsor_id``; the placement chain
-    starts at the member and follows ``placement_parent_id``.
+    Runs inside the caller's transaction, after it locked the period for writing.
     """
+    VolumeChange.objects.create(
+        period_id=period_id,
+        distributor_id=distributor_id,
+        pv=delta.pv,
+        cv=delta.cv,
+        customer_pv=delta.customer_pv,
+        customer_cv=delta.customer_cv,
+    )
+
+
+def apply_volume_delta(*, period_id: int, distributor_id: int, delta: VolumeDelta) -> None:
+    """Append ``delta`` and fold the period's changes at once, for callers that need the folded
+    rows now (set-ups, tools); inside the caller's transaction, under the network lock."""
+    append_volume_change(period_id=period_id, distributor_id=distributor_id, delta=delta)
+    fold_volume_changes(period_ids=[period_id])
+
+
+def pending_change_count(period_id: int | None = None) -> int:
+    """How many changes wait to be folded (in ``period_id``, or in every period)."""
+    changes = VolumeChange.objects.all()
+    if period_id is not None:
+        changes = changes.filter(period_id=period_id)
+    return changes.count()
+
+
+def _fold_sql(source: str, *, count: bool) -> str:
+    """The upsert that adds the changes of CTE ``source`` (``taken``) into ``PeriodVolume``.
+
+    ``taken`` yields (period_id, distributor_id, pv, cv, customer_pv, customer_cv). Own volumes
+    go to the credited member, group volumes to the member and each enrollment upline
+    (``sponsor_id``), placement group volumes to the member and each placement upline
+    (``placement_parent_id``); rows are upserted in (period, member) order. With ``count``
+    (PostgreSQL) the upsert is a CTE and the statement returns how many changes it took.
+    """
+    table = Distributor._meta.db_table
+    volumes = PeriodVolume._meta.db_table
     columns = ", ".join(VOLUME_FIELDS)
-    updates = ", ".join(f"{c} = {volume_table}.{c} + excluded.{c}" for c in VOLUME_FIELDS)
-    return f"""
-WITH RECURSIVE
-  enrollment_chain(id) AS (
-    SELECT CAST(%s AS BIGINT)
+    updates = ", ".join(f"{c} = {volumes}.{c} + excluded.{c}" for c in VOLUME_FIELDS)
+    sums = ", ".join(f"SUM({c})" for c in VOLUME_FIELDS)
+    ctes = f"""WITH RECURSIVE
+  {source},
+  own(period_id, id, pv, cv, customer_pv, customer_cv) AS (
+    SELECT period_id, distributor_id, CAST(SUM(pv) AS BIGINT), CAST(SUM(cv) AS BIGINT),
+           CAST(SUM(customer_pv) AS BIGINT), CAST(SUM(customer_cv) AS BIGINT)
+    FROM taken GROUP BY period_id, distributor_id
+  ),
+  enrollment_chain(period_id, id, pv, cv) AS (
+    SELECT period_id, id, pv, cv FROM own
     UNION ALL
-    SELECT d.sponsor_id FROM {table} d JOIN enrollment_chain c ON d.id = c.id
+    SELECT c.period_id, d.sponsor_id, c.pv, c.cv FROM {table} d JOIN enrollment_chain c ON d.id = c.id
     WHERE d.sponsor_id IS NOT NULL
   ),
-  placement_chain(id) AS (
-    SELECT CAST(%s AS BIGINT)
+  placement_chain(period_id, id, pv, cv) AS (
+    SELECT period_id, id, pv, cv FROM own
     UNION ALL
-    SELECT d.placement_parent_id FROM {table} d JOIN placement_chain c ON d.id = c.id
+    SELECT c.period_id, d.placement_parent_id, c.pv, c.cv
+    FROM {table} d JOIN placement_chain c ON d.id = c.id
     WHERE d.placement_parent_id IS NOT NULL
   ),
-  deltas(id, pv, cv, customer_pv, customer_cv, group_pv, group_cv, pgroup_pv, pgroup_cv) AS (
-    SELECT CAST(%s AS BIGINT), CAST(%s AS BIGINT), CAST(%s AS BIGINT), CAST(%s AS BIGINT),
-           CAST(%s AS BIGINT), 0, 0, 0, 0
+  deltas({", ".join(("period_id", "id", *VOLUME_FIELDS))}) AS (
+    SELECT period_id, id, pv, cv, customer_pv, customer_cv, 0, 0, 0, 0 FROM own
     UNION ALL
-    SELECT id, 0, 0, 0, 0, CAST(%s AS BIGINT), CAST(%s AS BIGINT), 0, 0 FROM enrollment_chain
+    SELECT period_id, id, 0, 0, 0, 0, pv, cv, 0, 0 FROM enrollment_chain
     UNION ALL
-    SELECT id, 0, 0, 0, 0, 0, 0, CAST(%s AS BIGINT), CAST(%s AS BIGINT) FROM placement_chain
-  )
-INSERT INTO {volume_table} (period_id, distributor_id, {columns})
-SELECT %s, id, SUM(pv), SUM(cv), SUM(customer_pv), SUM(customer_cv),
-       SUM(group_pv), SUM(group_cv), SUM(pgroup_pv), SUM(pgroup_cv)
+    SELECT period_id, id, 0, 0, 0, 0, 0, 0, pv, cv FROM placement_chain
+  )"""
+    upsert = f"""INSERT INTO {volumes} (period_id, distributor_id, {columns})
+SELECT period_id, id, {sums}
 FROM deltas WHERE true
-GROUP BY id
-ORDER BY id
-ON CONFLICT (period_id, distributor_id) DO UPDATE SET {updates}
-"""
+GROUP BY period_id, id
+ORDER BY period_id, id
+ON CONFLICT (period_id, distributor_id) DO UPDATE SET {updates}"""
+    if count:
+        return f"{ctes},\n  folded AS ({upsert} RETURNING 1)\nSELECT COUNT(*) FROM taken"
+    return f"{ctes}\n{upsert}"
 
 
-def apply_volume_delta(
-    *,
-    period_id: int,
-    distributor_id: int,
-    delta: VolumeDelta,
-    placement_start_id: int | None = None,
-    enrollment_start_id: int | None = None,
-) -> None:
-    """Add ``delta`` to a distributor's own volumes and to the group volumes of both chains.
-
-    Must run inside the caller's transaction, after it took the network lock (shared for an
-    order, exclusive for a structure change; see the module docstring).
-    ``enrollment_start_id``/``placement_start_id`` default to the distributor; a structure move
-    passes the old or new parent instead, so that a subtree's group volume leaves one chain and
-    enters another.
-    """
-    enrollment_start = distributor_id if enrollment_start_id is None else enrollment_start_id
-    placement_start = distributor_id if placement_start_id is None else placement_start_id
-    sql = _chains_sql(Distributor._meta.db_table, PeriodVolume._meta.db_table)
-    params = [
-        enrollment_start,
-        placement_start,
-        distributor_id,
-        delta.pv,
-        delta.cv,
-        delta.customer_pv,
-        delta.customer_cv,
-        delta.pv,
-        delta.cv,
-        delta.pv,
-        delta.cv,
-        period_id,
-    ]
+def _fold_batch(period_ids: list[int], limit: int) -> int:
+    """Fold up to ``limit`` of the oldest changes of ``period_ids``; the number folded."""
+    changes = VolumeChange._meta.db_table
+    fields = "period_id, distributor_id, pv, cv, customer_pv, customer_cv"
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        if connection.vendor == "postgresql":
+            # the changes are deleted and added in one statement; FOR UPDATE (not SKIP LOCKED)
+            # waits for a concurrent fold of the same rows, which then have gone
+            source = f"""taken AS (
+    DELETE FROM {changes} WHERE id IN (
+      SELECT id FROM {changes} WHERE period_id = ANY(%s) ORDER BY id LIMIT %s FOR UPDATE
+    ) RETURNING {fields}
+  )"""
+            cursor.execute(_fold_sql(source, count=True), [period_ids, limit])
+            return int(cursor.fetchone()[0])
+        # SQLite: one writer at a time, so every id up to the batch's last is committed
+        marks = ", ".join(["%s"] * len(period_ids))
+        cursor.execute(
+            f"SELECT MAX(id), COUNT(*) FROM (SELECT id FROM {changes} "
+            f"WHERE period_id IN ({marks}) ORDER BY id LIMIT %s)",
+            [*period_ids, limit],
+        )
+        last, count = cursor.fetchone()
+        if not count:
+            return 0
+        bound = f"period_id IN ({marks}) AND id <= {int(last)}"
+        cursor.execute(
+            _fold_sql(f"taken AS (SELECT {fields} FROM {changes} WHERE {bound})", count=False),
+            period_ids,
+        )
+        cursor.execute(f"DELETE FROM {changes} WHERE {bound}", period_ids)
+        return int(count)
+
+
+def _periods_to_fold(period_ids: list[int] | None) -> list[int]:
+    """Periods (all, or of ``period_ids``) that have changes to fold, in id order; on
+    PostgreSQL each locked ``FOR KEY SHARE``, skipping any that a close or a volume fix holds
+    ``FOR UPDATE`` (that transaction folds them itself)."""
+    changes = VolumeChange._meta.db_table
+    periods = Period._meta.db_table
+    only = (
+        "" if period_ids is None else " AND p.id IN (" + ", ".join(["%s"] * len(period_ids)) + ")"
+    )
+    lock = " FOR KEY SHARE OF p SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT p.id FROM {periods} p WHERE EXISTS "
+            f"(SELECT 1 FROM {changes} c WHERE c.period_id = p.id){only} ORDER BY p.id{lock}",
+            period_ids or [],
+        )
+        return [int(row[0]) for row in cursor.fetchall()]
+
+
+def fold_volume_changes(*, period_ids: list[int] | None = None, batch: int = FOLD_BATCH) -> int:
+    """Fold the changes of ``period_ids`` (default: every period) into ``PeriodVolume``.
+
+    Batch after batch, each in its own transaction (a savepoint inside the caller's), until a
+    batch comes back short: every change committed before the call is folded when it returns,
+    except those of a period being closed or fixed, which that transaction folds. Takes the
+    network lock shared first (see the module docstring). Returns the number of changes folded.
+    """
+    total = 0
+    while True:
+        with transaction.atomic():
+            hold_network_shared()
+            periods = _periods_to_fold(period_ids)
+            folded = _fold_batch(periods, batch) if periods else 0
+        total += folded
+        if folded < batch:
+            return total
+
+
+def settle_live_volumes(period_id: int) -> int:
+    """Fold the changes of ``period_id`` before a read of its live volumes, so the reader sees
+    every order committed before it. Costs one indexed lookup when nothing waits."""
+    if not VolumeChange.objects.filter(period_id=period_id).exists():
+        return 0
+    return fold_volume_changes(period_ids=[period_id])
+
+
+def fold_period_on_close(period_id: int) -> int:
+    """Fold every change of ``period_id`` inside the transaction that closes it.
+
+    The close holds the period ``FOR UPDATE``: orders into it have committed and new ones wait,
+    and no move is under way (a move locks every open period first), so the chains hold still
+    without the network lock, which the close must not take after its period lock.
+    """
+    total = 0
+    while True:
+        folded = _fold_batch([period_id], FOLD_BATCH)
+        total += folded
+        if folded < FOLD_BATCH:
+            return total
 
 
 def _chain_shift_sql(

@@ -8,6 +8,7 @@ plan (rank names, bonus names, tree shapes, money precision) are checked here.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -24,6 +25,7 @@ from downline.money import is_currency_code
 
 from .model import (
     BONUS_NAME_PATTERN,
+    LANGUAGE_CODE_PATTERN,
     BinaryBonus,
     GenerationBonus,
     MatchingBonus,
@@ -35,6 +37,10 @@ from .model import (
     UnilevelBonus,
 )
 from .yaml_source import Path, YamlSyntaxError, load_yaml
+
+MAX_PLAN_BYTES = 256 * 1024
+"""The largest plan file, in bytes of UTF-8 (256 KiB; the largest sample plan is 19 KB). A larger
+text is refused before it is parsed; the console checks an upload's size before reading it."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,18 @@ class LoadedPlan:
     plan: Plan
     source: str
     digest: str  # sha256 of the file's bytes
+
+
+def size_issue(size: int) -> PlanIssue | None:
+    """The refusal of a plan file of ``size`` bytes when it exceeds :data:`MAX_PLAN_BYTES`."""
+    if size <= MAX_PLAN_BYTES:
+        return None
+    return PlanIssue(
+        "",
+        None,
+        _("the file has %(size)s KiB; a plan file has at most %(limit)s KiB")
+        % {"size": f"{-(-size // 1024):,}", "limit": f"{MAX_PLAN_BYTES // 1024:,}"},
+    )
 
 
 def format_path(path: Iterable[str | int]) -> str:
@@ -121,6 +139,8 @@ def validation_message(error: dict) -> str:
         "dict_type": _("write a mapping of fields"),
         "model_type": _("write a mapping of fields"),
     }
+    if kind == "dict_type" and error["loc"] and error["loc"][-1] == "label":
+        return _("write display names by language code, e.g. {en: Silver, de: Silber}")
     if kind in simple:
         return simple[kind]
     if kind == "union_tag_invalid":
@@ -154,8 +174,13 @@ def validation_message(error: dict) -> str:
 
 
 def load_plan_text(text: str, source: str = "<plan>") -> LoadedPlan:
-    """Parse and validate a plan; :class:`PlanError` lists every mistake."""
-    digest = hashlib.sha256(text.encode()).hexdigest()
+    """Parse and validate a plan; :class:`PlanError` lists every mistake. A text over
+    :data:`MAX_PLAN_BYTES` is refused unread; the YAML limits are in ``yaml_source``."""
+    encoded = text.encode("utf-8", errors="surrogatepass")
+    too_big = size_issue(len(encoded))
+    if too_big is not None:
+        raise PlanError(source, [too_big])
+    digest = hashlib.sha256(encoded).hexdigest()
     try:
         data, lines = load_yaml(text)
     except YamlSyntaxError as error:
@@ -187,7 +212,19 @@ def load_plan_text(text: str, source: str = "<plan>") -> LoadedPlan:
 def load_plan(path: str | FilePath) -> LoadedPlan:
     file = FilePath(path)
     try:
+        too_big = size_issue(file.stat().st_size)
+        if too_big is not None:
+            raise PlanError(file.name, [too_big])
         text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise PlanError(
+            file.name,
+            [
+                PlanIssue(
+                    "", None, _("the file is not UTF-8 text (byte %(at)d)") % {"at": error.start}
+                )
+            ],
+        ) from error
     except OSError as error:
         raise PlanError(
             str(file),
@@ -229,7 +266,17 @@ def check_references(plan: Plan) -> list[tuple[Path, str]]:
                 % {"rank": name, "ranks": ", ".join(rank_names)},
             )
 
+    def check_labels(path: Path, labels: dict[str, str] | None) -> None:
+        for code in labels or {}:
+            if not re.fullmatch(LANGUAGE_CODE_PATTERN, code):
+                add(
+                    (*path, "label", code),
+                    _("%(code)r is not a language code; use two lowercase letters such as en, de")
+                    % {"code": code},
+                )
+
     for index, rank in enumerate(plan.ranks):
+        check_labels(("ranks", index), rank.label)
         if rank.legs is not None:
             check_rank(("ranks", index, "legs", "rank"), rank.legs.rank)
 
@@ -247,6 +294,7 @@ def check_references(plan: Plan) -> list[tuple[Path, str]]:
     bonus_names = [bonus.name for bonus in plan.bonuses]
     for index, bonus in enumerate(plan.bonuses):
         path: Path = ("bonuses", index)
+        check_labels(path, bonus.label)
         if bonus_names.index(bonus.name) != index:
             add((*path, "name"), _("bonus name %(bonus)r is used twice") % {"bonus": bonus.name})
         if isinstance(bonus, UnilevelBonus) and bonus.depth_by_rank is not None:

@@ -9,13 +9,36 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from downline.i18n import gettext as _
 
 from .values import MoneyField, PercentField, Rate, RateField, VolumeField
 
 BONUS_NAME_PATTERN = r"^[a-z][a-z0-9_-]*$"
+MAX_MONEY_MINOR = 10**15
+"""Every amount a plan writes (caps, cycle pay, rank-advancement amounts) is below this many
+minor units, so sums of many of them stay far inside int64 (2^63 ≈ 9.2 × 10^18)."""
+LANGUAGE_CODE_PATTERN = r"^[a-z]{2}$"
+
+DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+Labels = dict[str, DisplayName]
+"""Display names by language code: ``{en: Silver, ru: Серебро, pl: Srebro, de: Silber}``.
+
+Only shown to people; the engine computes with ``name``. Keys are two-letter language codes
+(checked in ``load.check_references`` so the error names the key)."""
+
+LABEL_DESCRIPTION = (
+    "Display names by two-letter language code, e.g. {en: Silver, de: Silber}; shown to "
+    "readers in their language (then English, then the name). Never used in computation."
+)
 
 
 class Strict(BaseModel):
@@ -107,6 +130,7 @@ class Rank(Strict):
     """A rank and its conditions; all listed conditions must hold. The first rank has none."""
 
     name: str = Field(min_length=1, max_length=40)
+    label: Labels | None = Field(default=None, description=LABEL_DESCRIPTION)
     pv: VolumeField | None = None
     gv: VolumeField | None = None
     qualifying_volume: QualifyingVolume | None = None
@@ -188,6 +212,7 @@ class Requirements(Strict):
 class BonusBase(Strict):
     name: str = Field(min_length=1, max_length=40, pattern=BONUS_NAME_PATTERN)
     title: str | None = Field(default=None, description="Name shown to distributors.")
+    label: Labels | None = Field(default=None, description=LABEL_DESCRIPTION)
     earner: Earner = Field(
         default="active",
         description="Who can earn: active distributors, or every eligible (status active) one.",
@@ -287,6 +312,11 @@ class StairstepBonus(BonusBase):
     royalty: RateField | None = Field(default=None, description="Rate on each breakaway group.")
     royalty_requires: RateField | None = Field(
         default=None, description="Bracket rate the earner needs for the royalty."
+    )
+    reaches: Literal["children", "first_generation"] = Field(
+        default="children",
+        description="Which breakaways pay the royalty: each broken-away child (children), or "
+        "the first broken-away member in each leg, however deep (first_generation).",
     )
 
 
@@ -425,6 +455,11 @@ class Plan(Strict):
             raise ValueError(
                 _("%(amount)s has more decimals than %(currency)s (%(digits)d)")
                 % {"amount": amount, "currency": self.currency_code, "digits": self.minor_digits}
+            )
+        if abs(scaled) >= MAX_MONEY_MINOR:
+            raise ValueError(
+                _("%(amount)s is too large: an amount of a plan is below %(limit)s minor units")
+                % {"amount": amount, "limit": f"{MAX_MONEY_MINOR:,}"}
             )
         return int(scaled)
 

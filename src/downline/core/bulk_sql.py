@@ -2,7 +2,8 @@
 
 The bulk loaders of the apps (``genealogy.bulk_load``, ``orders.bulk_load``) hand this module
 whole columns, never rows, so a million rows cost a few NumPy passes instead of a million ORM
-saves. A column is one of:
+saves. It lives in ``core``, below every app, so the loaders, the CSV exchange, the ledger's
+postings and the commission runs share it without importing one another. A column is one of:
 
 * a NumPy array: integers or booleans, ``datetime64[D]`` (a date) or ``datetime64[us]`` (a UTC
   instant);
@@ -28,6 +29,7 @@ Nothing here checks business rules; callers validate first and run inside one tr
 from __future__ import annotations
 
 import itertools
+import json
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -351,6 +353,8 @@ def _sqlite_scalar(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, uuid.UUID):
         return value.hex
+    if isinstance(value, dict):
+        return json.dumps(value)
     return value
 
 
@@ -392,6 +396,8 @@ def _pg_kind(model: type[models.Model], attname: str) -> str:
         return "text"
     if db_type == "bytea":
         return "bytea"
+    if db_type == "jsonb":
+        return "jsonb"
     kinds = {
         "bigint": "int8",
         "integer": "int4",
@@ -430,6 +436,8 @@ def _pg_const(kind: str, value: Any) -> bytes | None:
         return None
     if kind == "text":
         return str(value).encode()
+    if kind == "jsonb":
+        return b"\x01" + json.dumps(value).encode()  # binary jsonb: version 1, then the text
     if kind == "uuid":
         return uuid.UUID(str(value)).bytes
     if kind == "timestamptz":
