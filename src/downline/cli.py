@@ -30,6 +30,7 @@ DJANGO_COMMANDS: dict[str, str] = {
     "ledger": "ledger",
     "disclosure": "disclosure",
     "indicators": "indicators",
+    "check": "check",
 }
 
 # engine commands whose sub-command needs the database: (command, sub-command) -> Django command
@@ -53,6 +54,8 @@ Commands:
   ledger    the double-entry ledger: `ledger check`, `ledger balances`
   disclosure  the income disclosure statement (HTML or PDF) over final runs
   indicators  pyramid-risk indicators of a period, green/amber/red
+  check     Django's system checks; `check --deploy` also fails on an unsafe production
+            configuration (secret key, DEBUG, HTTPS, hosts, SQLite, payout account)
   manage    any Django management command (`downline manage migrate`)
 
 Run `downline <command> --help` for the options of a command.
@@ -72,8 +75,41 @@ def setup_django() -> None:
     django.setup()
 
 
+def prepare_demo() -> None:
+    """Give the demo installation its own random secret key before Django starts.
+
+    Without ``DOWNLINE_SECRET_KEY`` the settings refuse to start, except where the data folder
+    (``DOWNLINE_VAR_DIR``) holds a key file: ``downline demo`` makes that file on its first
+    start (mode 0600) and keeps it, so its sessions and links survive restarts, and the
+    ``serve`` and ``worker`` it starts read the same key.
+    """
+    from downline.core.secret_key import (
+        ENVIRONMENT_VARIABLE,
+        PUBLIC_KEYS,
+        ensure_key_file,
+        var_dir_from_environment,
+    )
+
+    key = os.environ.get(ENVIRONMENT_VARIABLE, "").strip()
+    if not key or key in PUBLIC_KEYS:
+        ensure_key_file(var_dir_from_environment())
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
+    """Run one ``downline`` command; a configuration Django refuses ends in one line, status 2."""
+    try:
+        return _run(list(sys.argv[1:] if argv is None else argv))
+    except Exception as error:
+        # imported only now: engine commands never import Django
+        from django.core.exceptions import ImproperlyConfigured
+
+        if not isinstance(error, ImproperlyConfigured):
+            raise
+        print(f"downline: error: {error}", file=sys.stderr)
+        return 2
+
+
+def _run(args: list[str]) -> int:
     if not args or args[0] in {"-h", "--help", "help"}:
         print(USAGE)
         return 0
@@ -91,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     django_command = django_command or DJANGO_COMMANDS.get(command)
     if django_command is not None:
+        if command == "demo":
+            prepare_demo()
         setup_django()
         from django.core.management import CommandError, call_command
 

@@ -14,6 +14,7 @@ Total −2.50: A −1.00, R −1.00, B −0.50.
 from __future__ import annotations
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from downline.compensation.models import Clawback, CommissionLine, RunResult
@@ -23,6 +24,7 @@ from downline.ledger.selectors import balance
 from downline.orders.actions import do_return_order
 from downline.orders.models import PeriodVolume
 from downline.payouts.actions import (
+    PayoutError,
     do_approve_payout_batch,
     do_create_payout_batch,
     do_mark_batch_paid,
@@ -30,6 +32,16 @@ from downline.payouts.actions import (
 from downline.payouts.models import PayoutProfile
 
 from .conftest import at
+
+# "Now" in these tests: 5 November 2026. September and October have ended, November is open,
+# and a return "now" is a return in November.
+NOW = at(2026, 11, 5)
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    with time_machine.travel(NOW, tick=True):
+        yield
 
 
 @pytest.fixture
@@ -91,8 +103,12 @@ def test_a_negative_balance_is_carried_and_netted_later(settled, django_user_mod
         bic="COBADEFFXXX",
         tax_id="DE123",
     )
-    creator = django_user_model.objects.create(username="finance1")
-    approver = django_user_model.objects.create(username="finance2")
+    from django.contrib.auth.models import Group
+
+    creator = django_user_model.objects.create(username="finance1", is_staff=True)
+    approver = django_user_model.objects.create(username="finance2", is_staff=True)
+    for login in (creator, approver):
+        login.groups.add(Group.objects.get(name="finance"))
     batch = do_create_payout_batch("EUR", minimum=100, actor=creator)
     assert {p.distributor_id for p in batch.payouts.all()} == {world["A"].pk}
     do_approve_payout_batch(batch, actor=approver)
@@ -101,8 +117,8 @@ def test_a_negative_balance_is_carried_and_netted_later(settled, django_user_mod
     return_one(order)
     assert balance(world["A"], "EUR").owed == 100
     assert balance(world["A"], "EUR").net == -100
-    held = do_create_payout_batch("EUR", minimum=100, actor=creator)
-    assert held.holds.get(distributor=world["A"]).reason == "negative"
+    with pytest.raises(PayoutError, match="negative balance: 1"):  # nobody else to pay
+        do_create_payout_batch("EUR", minimum=100, actor=creator)
     # October: C buys 1 shake (CV 10.00): A earns 1.00 unilevel, which repays the debt first
     world.order("C", 1, at(2026, 10, 10))
     do_run_final(world.period("2026-10"))

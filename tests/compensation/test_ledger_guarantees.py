@@ -75,7 +75,11 @@ def test_ledger_check_catches_a_tampered_entry(posted):
 
 def test_the_ledger_check_command_exits_non_zero_naming_the_violation(tmp_path):
     """Through the real ``downline`` command on a file database."""
-    env = {"DOWNLINE_VAR_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    env = {
+        "DOWNLINE_VAR_DIR": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+        "DOWNLINE_SECRET_KEY": "ledger-check-test-key-" + "k" * 40,
+    }
     script = (
         "import django, os;"
         "os.environ['DJANGO_SETTINGS_MODULE']='downline.settings.base';django.setup();"
@@ -100,7 +104,10 @@ def test_the_ledger_check_command_exits_non_zero_naming_the_violation(tmp_path):
 
 def test_adjustments_post_and_are_undone_by_a_counter_entry(posted, django_user_model):
     world, _run = posted
-    staff = django_user_model.objects.create(username="finance")
+    from django.contrib.auth.models import Group
+
+    staff = django_user_model.objects.create(username="finance", is_staff=True)
+    staff.groups.add(Group.objects.get(name="finance"))  # money moves only by finance or admin
     adjustment = do_adjust_balance(
         world["C"], 2500, currency="EUR", reason="late bonus", reference="T-17", actor=staff
     )

@@ -30,10 +30,16 @@ DEBTOR = Debtor("Downline GmbH", "DE89370400440532013000", "COBADEFFXXX")
 
 @pytest.fixture
 def staff(django_user_model):
-    return (
-        django_user_model.objects.create(username="maker"),
-        django_user_model.objects.create(username="checker"),
+    """Two finance staff logins (money moves only by finance or admin staff)."""
+    from django.contrib.auth.models import Group
+
+    logins = (
+        django_user_model.objects.create(username="maker", is_staff=True),
+        django_user_model.objects.create(username="checker", is_staff=True),
     )
+    for login in logins:
+        login.groups.add(Group.objects.get(name="finance"))
+    return logins
 
 
 @pytest.fixture
@@ -76,9 +82,9 @@ def test_a_batch_pays_balances_over_the_minimum_and_lists_holds(earned, staff):
 
 def test_suspended_and_compliance_holds(earned, staff):
     Distributor.objects.filter(pk=earned["B"].pk).update(status=Distributor.Status.SUSPENDED)
-    batch = do_create_payout_batch("EUR", minimum=200, actor=staff[0])
-    assert batch.holds.get(distributor=earned["B"]).reason == PayoutHold.Reason.SUSPENDED
-    assert batch.count == 0
+    # A and R are held too, so nobody could be paid: the batch is refused, naming the holds
+    with pytest.raises(PayoutError, match="account suspended or terminated: 1"):
+        do_create_payout_batch("EUR", minimum=200, actor=staff[0])
 
 
 def test_approval_needs_a_second_person_and_paid_pays_once(earned, staff):
@@ -90,13 +96,21 @@ def test_approval_needs_a_second_person_and_paid_pays_once(earned, staff):
         do_mark_batch_paid(batch, actor=checker)
     do_approve_payout_batch(batch, actor=checker)
     sepa = do_export_payout_batch(
-        batch, file_format="sepa", debtor=DEBTOR, execution_date=at(2026, 11, 25).date()
+        batch,
+        file_format="sepa",
+        debtor=DEBTOR,
+        execution_date=at(2026, 11, 25).date(),
+        actor=checker,
     )
     assert b"<CtrlSum>101.50</CtrlSum>" in sepa
     assert b"Bozena Mueller-Shchukina" in sepa
     with pytest.raises(PayoutFileError, match="needs the paying account"):
-        do_export_payout_batch(batch, file_format="sepa", execution_date=at(2026, 11, 25).date())
-    csv = do_export_payout_batch(batch, file_format="csv", execution_date=at(2026, 11, 25).date())
+        do_export_payout_batch(
+            batch, file_format="sepa", execution_date=at(2026, 11, 25).date(), actor=checker
+        )
+    csv = do_export_payout_batch(
+        batch, file_format="csv", execution_date=at(2026, 11, 25).date(), actor=checker
+    )
     assert b"101.50" in csv
     do_mark_batch_paid(batch, actor=checker)
     bank = Account.objects.get(kind=Account.Kind.BANK)
@@ -128,10 +142,20 @@ def test_a_provider_submission_is_idempotent(earned, staff, tmp_path):
     do_approve_payout_batch(batch, actor=checker)
     day = at(2026, 11, 25).date()
     first = do_submit_payout_batch(
-        batch, provider="sepa-file", debtor=DEBTOR, execution_date=day, folder=tmp_path
+        batch,
+        provider="sepa-file",
+        debtor=DEBTOR,
+        execution_date=day,
+        folder=tmp_path,
+        actor=checker,
     )
     again = do_submit_payout_batch(
-        batch, provider="sepa-file", debtor=DEBTOR, execution_date=day, folder=tmp_path
+        batch,
+        provider="sepa-file",
+        debtor=DEBTOR,
+        execution_date=day,
+        folder=tmp_path,
+        actor=checker,
     )
     assert first == again
     assert len(list(tmp_path.glob("*.xml"))) == 1
@@ -147,7 +171,9 @@ def test_the_payouts_command_runs_a_batch_through(earned, tmp_path, capsys):
     batch_id = earned["B"].payouts.get().batch_id
     call_command("payouts", "approve", "--batch", str(batch_id), "--user", "checker")
     target = tmp_path / "batch.csv"
-    call_command("payouts", "export", "--batch", str(batch_id), "--out", str(target))
+    call_command(
+        "payouts", "export", "--batch", str(batch_id), "--out", str(target), "--user", "checker"
+    )
     assert b"101.50" in target.read_bytes()
     call_command("payouts", "mark-paid", "--batch", str(batch_id), "--user", "checker")
     assert "is paid." in capsys.readouterr().out

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import time_machine
 from django.utils import timezone
 
-from downline.calendar import code_for_day
 from downline.compensation.models import Run
 from downline.compensation.tasks import refresh_projection
 from downline.core.scheduler import SCHEDULE, enqueue_due_jobs
@@ -25,11 +27,13 @@ def test_the_projection_is_enqueued_once_per_slot(settings, world):
     assert Run.objects.filter(kind=Run.Kind.PROJECTION).count() == 2
 
 
-def test_the_task_projects_the_current_period(world):
-    now = timezone.now()
-    activate_plan(code_for_day(now.date(), "monthly"))
-    world.order("B", 1, now)
-    result = refresh_projection.call()
+def test_the_task_projects_the_current_period(settings, world):
+    settings.DOWNLINE_TIME_ZONE = "Europe/Berlin"
+    # half past midnight on 1 March 2027 in Berlin, still 28 February in UTC
+    with time_machine.travel(datetime(2027, 2, 28, 23, 30, tzinfo=UTC), tick=False):
+        activate_plan("2027-03")
+        world.order("B", 1, timezone.now())
+        result = refresh_projection.call()
     run = Run.objects.get(pk=result["run"])
     assert run.kind == Run.Kind.PROJECTION
-    assert run.period.code == result["period"]
+    assert run.period.code == result["period"] == "2027-03"

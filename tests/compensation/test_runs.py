@@ -145,7 +145,13 @@ def test_no_plan_is_a_clear_error(db):
 
 
 def test_run_command_and_ledger_check_command(world, september, capsys):
-    call_command("run_period", "final", "--period", "2026-09")
+    from django.contrib.auth.models import Group
+
+    from downline.accounts.actions import do_create_user
+
+    finance = do_create_user("fin", password="a-long-secret-phrase", staff=True)
+    finance.groups.add(Group.objects.get(name="finance"))
+    call_command("run_period", "final", "--period", "2026-09", "--user", "fin")
     assert "107.50 EUR paid" in capsys.readouterr().out
     call_command("ledger", "check")
     assert "sound" in capsys.readouterr().out

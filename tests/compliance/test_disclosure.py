@@ -106,8 +106,8 @@ def test_html_in_english_with_figures_and_the_company_disclaimer(company):
     assert '<html lang="en">' in html
     assert "Income disclosure statement" in html
     assert "33.3%" in html  # earned nothing
-    assert "19.00\u00a0EUR" in html
-    assert "20.50\u00a0EUR" in html
+    assert "€19.00" in html
+    assert "€20.50" in html
     assert "35.8%" in html  # top 1%: 44/123
     assert "Results are not typical. Ask us anything." in html
 
@@ -119,7 +119,7 @@ def test_html_in_german_has_german_numbers_and_headings(company):
     html = render_html(statement_data("2026-08", "2026-09"), "de")
     assert '<html lang="de">' in html
     assert "33,3\u00a0%" in html
-    assert "20,50\u00a0EUR" in html
+    assert "20,50\u00a0€" in html
     with translation.override("de"):
         title = translation.gettext("Income disclosure statement")
         costs = translation.gettext("Known costs")

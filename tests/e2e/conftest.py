@@ -46,10 +46,11 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture
-def browser() -> Iterator:
+def browser(monkeypatch) -> Iterator:
     # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
-    # between browser steps are plain synchronous calls.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    # between browser steps are plain synchronous calls. (Only for this test: processes that
+    # later tests start must not inherit it.)
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -108,14 +108,18 @@ def test_a_distributor_reads_a_statement_and_its_trace(new_page, live_server, ne
     expect(unilevel).to_contain_text("Nina Novak")
     expect(unilevel).to_contain_text(network["order"].number)
     expect(unilevel).to_contain_text("4.00")
-    expect(page.locator("#statement-total")).to_have_text("4.00 EUR")
+    expect(page.locator("#statement-total")).to_have_text("€4.00")
     # the trace: Sara had no PV of her own, so Leader was missing 20.00 PV
     trace = page.locator("#trace")
     expect(trace.locator("tr.unmet").first).to_contain_text("Personal volume (PV)")
     expect(trace.locator("tr.unmet").first).to_contain_text("20.00")
     expect(page.locator("#next-rank")).to_contain_text("Next rank: Leader.")
-    # the source links to the member in the team
-    unilevel.get_by_role("link", name="Nina Novak").click()
+    # lines are folded by level and by source until opened; the source links to the member
+    level = unilevel.locator("details.level").first
+    expect(level.get_by_role("link", name="Nina Novak")).to_be_hidden()
+    level.locator("summary").first.click()
+    level.locator("details.source summary").first.click()
+    level.get_by_role("link", name="Nina Novak").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Nina Novak")
     with page.expect_download() as download:
         page.goto(f"{live_server.url}/earnings/")

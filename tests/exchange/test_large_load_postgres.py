@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from downline.exchange import bulk_sql
+from downline.core import bulk_sql
 from downline.genealogy.actions import do_recount_network
 from downline.orders.selectors import live_period_volumes, recompute_period_volumes
 from downline.periods.models import Period

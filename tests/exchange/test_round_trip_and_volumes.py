@@ -19,6 +19,7 @@ from downline.genealogy.models import Distributor, StructureEvent
 from downline.orders.actions import do_create_product, do_place_order, do_return_order
 from downline.orders.models import Order, OrderLine, PeriodVolume, ProductKind
 from downline.orders.selectors import VOLUME_FIELDS, live_period_volumes, recompute_period_volumes
+from downline.orders.volumes import fold_volume_changes
 from downline.periods.models import Period
 
 from .conftest import MEMBERS_HEADER, NETWORK, ORDERS, ORDERS_HEADER, run_cli
@@ -42,7 +43,9 @@ def undone() -> Iterator[None]:
 
 
 def volumes() -> dict[tuple[str, str], tuple[int, ...]]:
-    """Every live volume row, zero rows included, by (period code, member id)."""
+    """Every live volume row, zero rows included, by (period code, member id), once the
+    pending changes are folded (what the worker's folder does within a second)."""
+    fold_volume_changes()
     rows = PeriodVolume.objects.values_list(
         "period__code", "distributor__member_id", *VOLUME_FIELDS
     )

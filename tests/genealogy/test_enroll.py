@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from downline.genealogy.actions import do_change_status, do_enroll
@@ -193,15 +194,20 @@ def test_member_id_is_unique_and_fields_are_checked(net):
     assert not Distributor.objects.filter(member_id="X").exists()
 
 
-def test_a_member_cannot_join_before_their_sponsor_or_in_the_future(net):
+def test_a_member_cannot_join_before_their_sponsor_or_in_the_future(net, settings):
+    settings.DOWNLINE_TIME_ZONE = "Europe/Berlin"
     net.enroll("R", joined_on=date(2026, 1, 5))
     assert refused(member_id="X", sponsor="R", joined_on=date(2025, 12, 31)) == (
         "X cannot join on 2025-12-31, before their sponsor R joined on 2026-01-05."
     )
-    tomorrow = timezone.localdate() + timedelta(days=2)
-    assert refused(member_id="Y", sponsor="R", joined_on=tomorrow) == (
-        f"Y cannot join on {tomorrow.isoformat()}, a date in the future."
-    )
+    # half past midnight on 1 December in the company's time zone (Berlin), 30 November in UTC
+    with time_machine.travel(datetime(2026, 11, 30, 23, 30, tzinfo=UTC), tick=False):
+        assert refused(member_id="Y", sponsor="R", joined_on=date(2026, 12, 2)) == (
+            "Y cannot join on 2026-12-02, a date in the future."
+        )
+        # the company's today is 1 December already: Z joins today and enters the network now
+        z = net.enroll("Z", "R", joined_on=date(2026, 12, 1), effective_at=timezone.now())
+        assert z.joined_on == date(2026, 12, 1)
 
 
 def test_enrollment_is_recorded_as_an_event(net, django_user_model):
@@ -225,10 +231,11 @@ def test_enrollment_is_recorded_as_an_event(net, django_user_model):
 def test_effective_time_is_not_in_the_future_nor_before_recorded_history(net):
     net.enroll("R")
     net.enroll("A", "R", effective_at=T0 + timedelta(hours=5))
-    future = timezone.now() + timedelta(hours=1)
-    assert refused(member_id="X", sponsor="R", effective_at=future).startswith(
-        "The change to X cannot take effect in the future"
-    )
+    with time_machine.travel(T0 + timedelta(days=30), tick=False):
+        future = timezone.now() + timedelta(hours=1)
+        assert refused(member_id="X", sponsor="R", effective_at=future).startswith(
+            "The change to X cannot take effect in the future"
+        )
     message = refused(member_id="Y", sponsor="R", effective_at=T0 + timedelta(hours=1))
     assert message == (
         "The change to Y cannot take effect at 2026-01-05T10:00:00+00:00: a change effective "

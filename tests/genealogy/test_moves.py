@@ -65,7 +65,7 @@ def test_sponsor_change_needs_the_placement_inside_the_new_sponsors_subtree(tree
     assert refused(do_change_sponsor, "A1", "B", reason="x") == (
         "A1 is placed under A, which is not in the placement subtree of the new sponsor B. "
         "Move the placement too: use a move that changes the sponsor and the placement "
-        "together."
+        "together. The nearest free slot is the left slot under B."
     )
 
 
@@ -124,7 +124,7 @@ def test_placement_change_by_mode_below_the_new_parent(tree):
     assert tree.slot("A11") == ("A1", 1)
     assert refused(do_change_placement, "A11", "R", placement_mode="extreme_right", reason="z") == (
         "B is not in the placement subtree of A1, the sponsor of A11; a member is placed "
-        "under their sponsor or below them."
+        "under their sponsor or below them. The nearest free slot is the right slot under A1."
     )
 
 
@@ -133,14 +133,17 @@ def test_placement_change_refuses_cycles_full_slots_and_outside_parents(tree):
         "A11 is in the placement subtree of A; A cannot be placed under their own subtree."
     )
     assert refused(do_change_placement, "A1", "R", reason="x") == (
-        "Every slot under R is taken; A1 cannot be placed there."
+        "Every slot under R is taken; A1 cannot be placed there. The nearest free slot is "
+        "the left slot under A2, on level 2 below A."
     )
     assert refused(do_change_placement, "A1", "R", position=2, reason="x") == (
-        "Slot R under R is already taken by B; A1 cannot be placed there."
+        "Slot R under R is already taken by B; A1 cannot be placed there. The nearest free "
+        "slot is the left slot under A2, on level 2 below A."
     )
     assert refused(do_change_placement, "A2", "B", position=1, reason="x") == (
         "B is not in the placement subtree of A, the sponsor of A2; a member is placed under "
-        "their sponsor or below them."
+        "their sponsor or below them. The nearest free slot is the right slot under A1, on "
+        "level 2 below A."
     )
     assert refused(do_change_placement, "C", "B", position=1, reason="x") == (
         "Retail customer C has no placement to change; change only their sponsor, or upgrade "
@@ -198,11 +201,12 @@ def test_move_refuses_what_either_change_refuses(tree):
         "A1 is in the enrollment downline of A; A cannot be moved under their own downline."
     )
     assert refused(do_move, "A1", sponsor="B", placement_parent="A", position=2, reason="x") == (
-        "Slot R under A is already taken by A2; A1 cannot be placed there."
+        "Slot R under A is already taken by A2; A1 cannot be placed there. The nearest free "
+        "slot is the left slot under B."
     )
     assert refused(do_move, "A1", sponsor="B", placement_parent="A2", position=1, reason="x") == (
         "A2 is not in the placement subtree of B, the sponsor of A1; a member is placed under "
-        "their sponsor or below them."
+        "their sponsor or below them. The nearest free slot is the left slot under B."
     )
 
 

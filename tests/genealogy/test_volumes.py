@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from downline.genealogy.actions import (
@@ -19,8 +20,15 @@ from downline.periods.actions import do_close_period, do_ensure_period_for
 
 
 @pytest.fixture
-def period(db):
-    return do_ensure_period_for(timezone.now())
+def period(db, settings):
+    """The open period of "now", 10 March 2026 (the clock stays there for the whole test):
+    2026-03, in the company's time zone."""
+    settings.DOWNLINE_TIME_ZONE = "Europe/Berlin"
+    settings.DOWNLINE_PERIOD_KIND = "monthly"
+    with time_machine.travel(datetime(2026, 3, 10, 12, tzinfo=UTC), tick=True):
+        period = do_ensure_period_for(timezone.now())
+        assert period.code == "2026-03"
+        yield period
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Readable money and volumes (``downline.core.formatting``)."""
+"""Readable money and volumes (``downline.core.formatting``), in English (en_GB) here; the
+other locales are in tests/web/test_locale_formatting.py."""
 
 from __future__ import annotations
 
@@ -16,12 +17,12 @@ from downline.core.formatting import (
 @pytest.mark.parametrize(
     ("minor", "currency", "text"),
     [
-        (4990, "EUR", "EUR 49.90"),
-        (5, "EUR", "EUR 0.05"),
-        (-4990, "EUR", "EUR -49.90"),
-        (500, "JPY", "JPY 500"),
-        (1234, "KWD", "KWD 1.234"),
-        (123456789012345678, "PLN", "PLN 1234567890123456.78"),
+        (4990, "EUR", "€49.90"),
+        (5, "EUR", "€0.05"),
+        (-4990, "EUR", "-€49.90"),
+        (500, "JPY", "JP¥500"),
+        (1234, "KWD", "KWD\u00a01.234"),
+        (123456789012345678, "PLN", "PLN\u00a01,234,567,890,123,456.78"),
     ],
 )
 def test_money_is_written_exactly(minor, currency, text):
@@ -31,7 +32,13 @@ def test_money_is_written_exactly(minor, currency, text):
 
 @pytest.mark.parametrize(
     ("hundredths", "unit", "text"),
-    [(1250, "PV", "12.50 PV"), (1, "CV", "0.01 CV"), (-75, "PV", "-0.75 PV"), (100, "", "1.00")],
+    [
+        (1250, "PV", "12.50\u00a0PV"),
+        (1, "CV", "0.01\u00a0CV"),
+        (-75, "PV", "-0.75\u00a0PV"),
+        (100, "", "1.00"),
+        (123456, "", "1,234.56"),
+    ],
 )
 def test_volumes_are_written_in_points_with_two_decimals(hundredths, unit, text):
     assert format_volume(hundredths, unit) == text

@@ -1,11 +1,12 @@
-"""Closing and reopening periods, from the actions and from the admin."""
+"""Closing and reopening periods, from the actions (the console's page for it is tested in
+``tests/web/test_console_operations.py``; the admin only shows periods)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 import pytest
-from django.urls import reverse
+import time_machine
 from django.utils import timezone
 
 from downline.periods.actions import (
@@ -42,10 +43,17 @@ def test_a_closed_period_records_who_closed_it_and_why(db, operator):
         do_close_period(march)
 
 
-def test_a_period_that_has_not_ended_cannot_be_closed(db):
-    current = do_ensure_period_for(timezone.now())
-    with pytest.raises(PeriodError, match=rf"Period {current.code} has not ended yet"):
-        do_close_period(current)
+def test_a_period_that_has_not_ended_cannot_be_closed(settings, db):
+    settings.DOWNLINE_TIME_ZONE = "Europe/Berlin"
+    settings.DOWNLINE_PERIOD_KIND = "monthly"
+    # half past midnight on 1 March 2027 in Berlin, still 28 February in UTC
+    with time_machine.travel(datetime(2027, 2, 28, 23, 30, tzinfo=UTC), tick=False):
+        current = do_ensure_period_for(timezone.now())
+        assert current.code == "2027-03"
+        with pytest.raises(PeriodError, match=r"Period 2027-03 has not ended yet"):
+            do_close_period(current)
+        february = do_close_period(do_ensure_period("2027-02"))  # ended half an hour ago
+    assert february.status == Period.Status.CLOSED
     current.refresh_from_db()
     assert current.status == Period.Status.OPEN
 
@@ -111,30 +119,3 @@ def test_monthly_and_weekly_periods_have_their_codes_and_bounds(settings, db):
     assert week.starts_at == datetime(2025, 12, 29, tzinfo=UTC)
     assert week.ends_at == datetime(2026, 1, 5, tzinfo=UTC)
     assert do_ensure_period_for(instant) == week  # found again, not created twice
-
-
-def test_the_admin_closes_and_reopens_periods(admin_client, admin_user):
-    march = do_ensure_period("2025-03")
-    url = reverse("admin:periods_period_changelist")
-
-    admin_client.post(url, {"action": "close_periods", "_selected_action": [march.pk]})
-    march.refresh_from_db()
-    assert (march.status, march.closed_by) == (Period.Status.CLOSED, admin_user)
-
-    admin_client.post(url, {"action": "reopen_periods", "_selected_action": [march.pk]})
-    march.refresh_from_db()
-    assert march.status == Period.Status.OPEN
-
-
-def test_the_admin_shows_why_a_period_cannot_be_closed(admin_client):
-    current = do_ensure_period_for(timezone.now())
-    response = admin_client.post(
-        reverse("admin:periods_period_changelist"),
-        {"action": "close_periods", "_selected_action": [current.pk]},
-        follow=True,
-    )
-    assert f"Period {current.code} has not ended yet" in response.text
-    current.refresh_from_db()
-    assert current.status == Period.Status.OPEN
-    page = admin_client.get(reverse("admin:periods_period_change", args=[current.pk]))
-    assert page.status_code == 200

@@ -18,8 +18,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.core.cache import cache
-from django.utils import timezone
 
 from downline.accounts.actions import do_create_user
 from downline.accounts.models import User
@@ -145,6 +145,19 @@ def at(year: int, month: int, day: int, hour: int = 12) -> datetime:
     return datetime(year, month, day, hour, tzinfo=UTC)
 
 
+# The settled company's open period is 2026-10 (company time, Europe/Berlin). Pages that show
+# "the current period" (the dashboard, the console) need the clock inside it.
+IN_THE_OPEN_PERIOD = at(2026, 10, 15)
+
+
+@pytest.fixture
+def open_period_clock():
+    """The clock at 15 October 2026, 12:00 UTC (inside the settled company's open period 2026-10),
+    ticking from there, for the whole test."""
+    with time_machine.travel(IN_THE_OPEN_PERIOD, tick=True):
+        yield
+
+
 @dataclass
 class Settled:
     """The ``team`` after two closed months and a projection of the open one (plan.yaml:
@@ -157,7 +170,8 @@ class Settled:
       (Leader); ROOT unilevel 2.00 and matching 2.00. On 20 September CAROL returns 1 of her 2
       August teas: clawbacks of half of August (ALICE −1.00 unilevel, −1.00 matching; BOB −2.00;
       CAROL −1.00). Final run.
-    * the open period: CAROL buys 1 tea; a projection runs.
+    * the open period 2026-10: on 10 October CAROL buys 1 tea; a projection runs. Tests that
+      read the current period on a page ask for ``open_period_clock`` too.
     """
 
     team: Team
@@ -174,7 +188,7 @@ def settled(team) -> Settled:
     from downline.compensation.plans import do_activate_plan_version, do_create_plan_version
     from downline.compensation.runs import do_run_final, do_run_projection
     from downline.orders.actions import do_place_order, do_return_order
-    from downline.periods.actions import do_ensure_period, do_ensure_period_for
+    from downline.periods.actions import do_ensure_period
 
     version = do_create_plan_version(PLAN.read_text(encoding="utf-8"), note="web tests")
     do_activate_plan_version(version, do_ensure_period("2026-08"))
@@ -184,8 +198,8 @@ def settled(team) -> Settled:
     line = carol_order.lines.get()
     refund = do_return_order(carol_order, {line: 1}, refunded_at=at(2026, 9, 20), reason="broken")
     september = do_run_final(do_ensure_period("2026-09"))
-    do_place_order(team.carol, [(team.product, 1)], "EUR")
-    projection = do_run_projection(do_ensure_period_for(timezone.now()))
+    do_place_order(team.carol, [(team.product, 1)], "EUR", paid_at=at(2026, 10, 10))
+    projection = do_run_projection(do_ensure_period("2026-10"))
     return Settled(team, version, august, september, carol_order, refund, projection)
 
 

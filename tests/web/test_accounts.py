@@ -75,7 +75,12 @@ def test_csrf_is_enforced_on_sign_in(team):
 def test_profile_changes_name_and_language_and_e_mail_only_after_confirmation(alice_client, team):
     response = alice_client.post(
         reverse("web:profile"),
-        {"name": "Alice Zimmer", "email": "new@example.com", "language": "de"},
+        {
+            "name": "Alice Zimmer",
+            "email": "new@example.com",
+            "language": "de",
+            "current_password": PASSWORD,
+        },
     )
     assert response.status_code == 302
     assert response.cookies["django_language"].value == "de"

@@ -4,8 +4,10 @@ runs as background jobs with progress, payouts with a second approver, adjustmen
 
 import csv
 import io
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
 
@@ -206,7 +208,9 @@ def test_a_preview_runs_as_a_job_and_compares_with_the_final(settled, finance):
 def test_a_final_runs_as_a_job_and_closes_the_period(settled, finance):
     do_place_order(settled.team.bob, [(settled.team.product, 1)], "EUR", paid_at=at(2026, 10, 3))
     october = Period.objects.get(code="2026-10")
-    finance.post(reverse("web:console_run_start"), {"period": october.pk, "kind": "final"})
+    # October has ended: it is five minutes past midnight on 1 November in Berlin (CET)
+    with time_machine.travel(datetime(2026, 10, 31, 23, 5, tzinfo=UTC), tick=False):
+        finance.post(reverse("web:console_run_start"), {"period": october.pk, "kind": "final"})
     job = RunJob.objects.get()
     assert job.status == "done", job.error
     assert job.steps == ["load", "compute", "lines", "results", "ledger", "close"]
@@ -215,7 +219,7 @@ def test_a_final_runs_as_a_job_and_closes_the_period(settled, finance):
     assert Run.objects.get(pk=job.run_id).kind == "final"
 
 
-def test_a_refused_run_shows_why(settled, finance):
+def test_a_refused_run_shows_why(open_period_clock, settled, finance):
     open_period = settled.projection.period
     finance.post(reverse("web:console_run_start"), {"period": open_period.pk, "kind": "final"})
     job = RunJob.objects.get()

@@ -3,6 +3,7 @@ wallet, ledger and payouts; CSV and PDF; only the signed-in member's own stateme
 
 import csv
 import io
+import re
 
 import pytest
 from django.urls import reverse
@@ -40,15 +41,19 @@ def test_the_statement_lists_each_bonus_with_lines_and_sources(alice, settled):
     assert "BOB" in matching
     assert ">50%<" in matching
     assert ">2.00<" in matching
-    assert 'id="statement-total">4.00 EUR<' in text
+    assert 'id="statement-total">€4.00<' in text
 
 
 def test_the_statement_shows_the_trace_with_what_was_missing(alice, settled):
     text = alice.get(reverse("web:statement", args=["2026-08"])).text
     trace = text.split('id="trace"')[1]
     # Alice had no PV of her own: Leader needs PV 20.00 (missing 20.00) and GV 30.00 (she had 50)
-    assert "Personal volume (PV)</td><td>20.00</td><td>0.00</td><td>20.00</td>" in trace
-    assert "Group volume (GV)</td><td>30.00</td><td>50.00</td><td>–</td>" in trace
+    cells = [
+        re.findall(r"<td[^>]*>([^<]*)</td>", row)
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", trace, flags=re.S)
+    ]
+    assert ["Personal volume (PV)", "20.00", "0.00", "20.00"] in cells
+    assert ["Group volume (GV)", "30.00", "50.00", "–"] in cells
     assert "Next rank: Leader." in trace
 
 
@@ -57,7 +62,7 @@ def test_clawbacks_name_the_return_that_caused_them(alice, settled):
     claws = text.split('id="clawbacks-heading"')[1].split('id="trace"')[0]
     assert settled.refund.number in claws
     assert settled.carol_order.number in claws
-    assert "(paid in 2026-08): -2.00 EUR" in claws
+    assert "(paid in 2026-08): -€2.00" in claws
     assert claws.count("-1.00") == 2  # unilevel and matching
 
 
@@ -67,7 +72,7 @@ def test_sources_outside_the_team_are_not_named(alice, settled):
     unilevel = text.split('id="bonus-unilevel"')[1].split("</table>")[0]
     assert "CAROL" not in unilevel
     assert "Carol" not in unilevel
-    assert "a member outside your team" in unilevel
+    assert "members outside your team" in unilevel
     assert settled.carol_order.number in unilevel  # the order still explains the line
 
 
@@ -80,7 +85,7 @@ def test_periods_without_a_final_or_unknown_are_404(alice, code):
 def test_a_distributor_sees_only_their_own_statement(client, settled):
     client.force_login(settled.team.dave_user)
     text = client.get(reverse("web:statement", args=["2026-08"])).text
-    assert 'id="statement-total">0.00 EUR<' in text
+    assert 'id="statement-total">€0.00<' in text
     assert "CAROL" not in text
     assert settled.carol_order.number not in text
     csv_text = client.get(reverse("web:statement_csv", args=["2026-08"])).content.decode()
@@ -121,8 +126,11 @@ def test_the_pdf_is_a_pdf_with_the_statement(alice, settled):
     assert response["Content-Type"] == "application/pdf"
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
     assert "Statement 2026-08" in text
-    assert settled.carol_order.number in text
-    assert "4.00 EUR" in text
+    assert "€4.00" in text
+    # the PDF has the subtotal of each bonus's levels with their line counts, not the lines
+    assert "unilevel: €2.00 · 1 line" in text
+    assert "matching: €2.00 · 1 line" in text
+    assert settled.carol_order.number not in text
 
 
 def test_the_earnings_page_shows_wallet_statements_ledger_and_payouts(alice, settled):
@@ -134,10 +142,14 @@ def test_the_earnings_page_shows_wallet_statements_ledger_and_payouts(alice, set
         bic="COBADEFFXXX",
         tax_id="DE123",
     )
+    from django.contrib.auth.models import Group
+
     from downline.accounts.actions import do_create_user
 
     maker = do_create_user("maker", password=PASSWORD, staff=True)
     checker = do_create_user("checker", password=PASSWORD, staff=True)
+    for login in (maker, checker):  # money moves only by finance or admin staff
+        login.groups.add(Group.objects.get(name="finance"))
     batch = do_create_payout_batch("EUR", minimum=100, actor=maker)
     do_approve_payout_batch(batch, actor=checker)
     do_mark_batch_paid(batch, actor=checker)

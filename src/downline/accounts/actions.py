@@ -1,15 +1,29 @@
-"""Writes of logins: every user is created here, validated and in one transaction."""
+"""Writes of logins: every user is created here, validated and in one transaction.
+
+Security rules kept here:
+
+* confirming an e-mail address marks it confirmed and nothing else: ``is_active`` is never
+  changed by a confirmation (a deactivated login stays deactivated);
+* an authenticator (TOTP device) is removed only with a current code from it (its owner) or
+  by another staff member allowed to delete authenticators; every addition and removal is a
+  ``SecurityEvent`` (who, when, whose device).
+"""
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from downline.core.errors import DownlineError
 
-from .models import User
+from .models import SecurityEvent, User
+
+logger = logging.getLogger("downline.security")
 
 
 class AccountError(DownlineError):
@@ -27,11 +41,14 @@ def do_create_user(
     staff: bool = False,
     superuser: bool = False,
     active: bool = True,
+    email_verified: bool = True,
 ) -> User:
     """Create a login. ``superuser`` implies ``staff``; the language must be one that ships.
 
-    ``active=False`` creates a login that cannot sign in until ``do_activate_user`` (a new
-    member who has not yet confirmed their e-mail address).
+    Logins created by the company (command line, demo, console) carry a confirmed address;
+    ``email_verified=False`` creates a login that cannot sign in until its owner opens the
+    link of ``do_confirm_email`` (a new member joining through a referral link).
+    ``active=False`` creates a deactivated login (only staff activate it).
     """
     _check_language(language)
     if not username:
@@ -52,6 +69,7 @@ def do_create_user(
             is_staff=staff or superuser,
             is_superuser=superuser,
             is_active=active,
+            email_verified=email_verified,
         )
 
 
@@ -65,11 +83,14 @@ def _check_language(language: str) -> None:
         )
 
 
-def do_activate_user(user: User, *, email: str) -> User:
-    """Confirm ``email`` for ``user``: the login becomes usable and carries that address.
+def do_confirm_email(user: User, *, email: str) -> User:
+    """Confirm ``email`` for ``user``: the login carries that address, marked confirmed.
 
-    Refused when another login already uses the address (it was taken between the request and
-    the confirmation).
+    Nothing else changes: a deactivated login stays deactivated (confirmation never touches
+    ``is_active``). Refused when another login already uses the address (it was taken between
+    the request and the confirmation). When a confirmed address is replaced by another, the old
+    one is kept as ``previous_email`` (with ``email_changed_at``; notices of payout-details
+    changes go to it too) and the change is a ``SecurityEvent``.
     """
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
@@ -79,10 +100,36 @@ def do_activate_user(user: User, *, email: str) -> User:
                 % {"email": email},
                 field="email",
             )
+        fields = ["email", "email_verified"]
+        old = locked.email
+        if locked.email_verified and old and old.lower() != email.lower():
+            locked.previous_email = old
+            locked.email_changed_at = timezone.now()
+            fields += ["previous_email", "email_changed_at"]
+            SecurityEvent.objects.create(
+                kind=SecurityEvent.Kind.EMAIL_CHANGED,
+                actor=locked,
+                actor_name=locked.get_username(),
+                user=locked,
+                user_name=locked.get_username(),
+                how=SecurityEvent.How.CONFIRMATION_LINK,
+                detail=f"email: {old} -> {email}"[:500],
+            )
         locked.email = email
-        locked.is_active = True
-        locked.save(update_fields=["email", "is_active"])
+        locked.email_verified = True
+        locked.save(update_fields=fields)
         return locked
+
+
+def confirmed_addresses(user: User) -> list[str]:
+    """Where notices about a change of money details go: the login's address and, when it
+    differs, the confirmed address it had before its most recent change of address (whoever
+    took over a login by changing its address cannot hide later changes from its owner)."""
+    addresses = [user.email] if user.email else []
+    previous = (user.previous_email or "").strip()
+    if previous and all(previous.lower() != known.lower() for known in addresses):
+        addresses.append(previous)
+    return addresses
 
 
 def do_update_profile(user: User, *, first_name: str, last_name: str, language: str) -> User:
@@ -115,13 +162,87 @@ def do_start_totp_setup(user: User) -> TOTPDevice:
         return TOTPDevice.objects.create(user=user, name=_("Authenticator app"), confirmed=False)
 
 
-def do_confirm_totp(device: TOTPDevice, token: str) -> bool:
+def do_confirm_totp(device: TOTPDevice, token: str, *, address: str = "") -> bool:
     """Confirm ``device`` with a current code from the app; ``False`` (nothing changed) when the
-    code does not match. A confirmed device replaces the user's earlier ones."""
+    code does not match. Only a login without a confirmed authenticator sets one up (replacing
+    one needs ``do_remove_totp`` first); the addition is audited."""
     with transaction.atomic():
+        if TOTPDevice.objects.filter(user_id=device.user_id, confirmed=True).exists():
+            raise AccountError(
+                _("This login already has an authenticator; remove it first with a code from it."),
+                field="code",
+            )
         if not device.verify_token(token):
             return False
         TOTPDevice.objects.filter(user_id=device.user_id).exclude(pk=device.pk).delete()
         device.confirmed = True
         device.save(update_fields=["confirmed"])
+        owner = device.user
+        _audit(
+            SecurityEvent.Kind.AUTHENTICATOR_ADDED,
+            owner,
+            owner,
+            device,
+            SecurityEvent.How.OWN_CODE,
+            address,
+        )
         return True
+
+
+def do_remove_totp(device: TOTPDevice, *, actor: User, code: str = "", address: str = "") -> None:
+    """Remove a confirmed authenticator, audited.
+
+    Its owner removes it only with a current code from it (a password-only session cannot
+    drop the second factor and enrol its own); anyone else must be staff allowed to delete
+    authenticators (``otp_totp.delete_totpdevice``, every superuser). Raises ``AccountError``
+    naming why otherwise; nothing is removed then.
+    """
+    owner = device.user
+    with transaction.atomic():
+        locked = TOTPDevice.objects.select_for_update().filter(pk=device.pk).first()
+        if locked is None:
+            raise AccountError(_("This authenticator no longer exists."), field="device")
+        if actor.pk == owner.pk:
+            if not code or not locked.verify_token(code.strip()):
+                raise AccountError(
+                    _("To remove your own authenticator, enter a current code from it."),
+                    field="code",
+                )
+            how = SecurityEvent.How.OWN_CODE
+        else:
+            if not (
+                actor.is_active and actor.is_staff and actor.has_perm("otp_totp.delete_totpdevice")
+            ):
+                raise AccountError(
+                    _("Only another administrator may remove the authenticator of %(user)s.")
+                    % {"user": owner.get_username()},
+                    field="device",
+                )
+            how = SecurityEvent.How.ADMINISTRATOR
+        _audit(SecurityEvent.Kind.AUTHENTICATOR_REMOVED, actor, owner, locked, how, address)
+        locked.delete()
+
+
+def _audit(
+    kind: str, actor: User, owner: User, device: TOTPDevice, how: str, address: str
+) -> SecurityEvent:
+    label = f"{device.name} #{device.pk}"
+    logger.info(
+        "%s: %s by %s (%s) from %s",
+        kind,
+        label,
+        actor.get_username(),
+        how,
+        address or "-",
+        extra={"user_id": owner.pk, "actor_id": actor.pk},
+    )
+    return SecurityEvent.objects.create(
+        kind=kind,
+        actor=actor,
+        actor_name=actor.get_username(),
+        user=owner,
+        user_name=owner.get_username(),
+        device=label,
+        how=how,
+        address=address[:64],
+    )

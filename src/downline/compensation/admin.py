@@ -1,65 +1,73 @@
-from django import forms
-from django.contrib import admin, messages
+"""The compensation plan and its results in the admin: READ-ONLY.
+
+Plan versions are written, edited and activated in the console (``/console/plans/``) through
+``do_create_plan_version``, ``do_update_plan_version`` and ``do_activate_plan_version``, which
+validate the file and refuse an activation for a closed period. Runs and clawbacks are written
+only by the engine's actions. Here they are only listed and shown.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
-from downline.core.admin_views import ReadOnlyAdmin
-
-from .errors import CompensationError
 from .models import Clawback, PlanActivation, PlanVersion, Run
-from .plans import PlanVersionError, do_create_plan_version, do_update_plan_version, parse_plan
 
 
-class PlanVersionForm(forms.ModelForm):
-    """The plan file is validated as it is typed in; every mistake is listed with its line."""
+class ReadOnlyModelAdmin(admin.ModelAdmin):
+    """No add, change or delete, and no list actions: the admin only shows these rows."""
 
-    class Meta:
-        model = PlanVersion
-        fields = ("text", "note")
-        widgets = {  # noqa: RUF012
-            "text": forms.Textarea(attrs={"rows": 30, "cols": 100, "spellcheck": "false"})
-        }
+    actions = None
 
-    def clean_text(self) -> str:
-        text = self.cleaned_data["text"]
-        try:
-            parse_plan(text)
-        except PlanVersionError as error:
-            raise forms.ValidationError(error.issues) from error
-        return text
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def _console_plan_link(version: PlanVersion) -> str:
+    url = reverse("web:console_plan", args=[version.pk])
+    return format_html('<a href="{}">{}</a>', url, gettext("Change this in the console"))
 
 
 @admin.register(PlanVersion)
-class PlanVersionAdmin(admin.ModelAdmin):
-    form = PlanVersionForm
+class PlanVersionAdmin(ReadOnlyModelAdmin):
     list_display = ("name", "number", "author", "created_at", "locked_at", "digest")
     search_fields = ("name", "note")
-    readonly_fields = ("name", "number", "digest", "author", "created_at", "locked_at")
+    fields = ("console", "name", "number", "note", "digest", "author", "created_at", "locked_at")
+    readonly_fields = fields
 
-    def has_change_permission(self, request: HttpRequest, obj: PlanVersion | None = None) -> bool:
-        return super().has_change_permission(request, obj) and not (obj and obj.is_locked)
-
-    def has_delete_permission(self, request: HttpRequest, obj: PlanVersion | None = None) -> bool:
-        return False
-
-    def save_model(self, request, obj: PlanVersion, form, change: bool) -> None:
-        try:
-            if change:
-                saved = do_update_plan_version(obj, obj.text, note=obj.note)
-            else:
-                saved = do_create_plan_version(obj.text, author=request.user, note=obj.note)
-        except CompensationError as error:
-            messages.error(request, str(error))
-            return
-        obj.pk, obj.name, obj.number = saved.pk, saved.name, saved.number
+    @admin.display(description=_("console"))
+    def console(self, version: PlanVersion) -> str:
+        return _console_plan_link(version)
 
 
 @admin.register(PlanActivation)
-class PlanActivationAdmin(admin.ModelAdmin):
+class PlanActivationAdmin(ReadOnlyModelAdmin):
+    """Which version is the plan from which period on; activated only in the console."""
+
     list_display = ("period", "version", "activated_by", "activated_at")
+    list_select_related = ("period", "version", "activated_by")
+    fields = ("console", "period", "version", "activated_by", "activated_at")
+    readonly_fields = fields
+
+    @admin.display(description=_("console"))
+    def console(self, activation: PlanActivation) -> str:
+        return _console_plan_link(activation.version)
 
 
 @admin.register(Run)
-class RunAdmin(ReadOnlyAdmin):
+class RunAdmin(ReadOnlyModelAdmin):
     list_display = (
         "period",
         "kind",
@@ -76,6 +84,6 @@ class RunAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Clawback)
-class ClawbackAdmin(ReadOnlyAdmin):
+class ClawbackAdmin(ReadOnlyModelAdmin):
     list_display = ("return_order", "original_run", "period", "amount", "currency", "created_at")
     list_select_related = ("return_order", "original_run", "period")

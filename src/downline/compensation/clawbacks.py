@@ -31,9 +31,10 @@ from fractions import Fraction
 
 import numpy as np
 from django.db import connection
-from django.utils.translation import gettext as _
 
+from downline.core import events as outbox
 from downline.engine.plan.model import MatchingBonus
+from downline.ledger import memos
 from downline.ledger.models import Account, Transaction
 from downline.ledger.posting import Entries, company_account, distributor_entries, post
 from downline.orders.models import Order
@@ -94,6 +95,28 @@ def _blocks(run: Run, recipients: set[int]) -> dict[int, np.ndarray]:
         ).values_list("recipient_id", "data"):
             found[recipient] = unpack(data)
     return found
+
+
+def _record_clawback_event(
+    clawback: Clawback, refund: Order, original: Order, run: Run, claws: list[Claw]
+) -> None:
+    """The ``clawback.created`` event, about the distributor the order was credited to."""
+    outbox.record_event(
+        outbox.CLAWBACK_CREATED,
+        {
+            "clawback": clawback.pk,
+            "order": original.number,
+            "return": refund.number,
+            "member": original.distributor.member_id,
+            "period": refund.period.code,
+            "original_period": run.period.code,
+            "currency": clawback.currency,
+            "amount": clawback.amount,
+            "lines": len(claws),
+            "recipients": len({claw.recipient for claw in claws}),
+        },
+        member_id=original.distributor_id,
+    )
 
 
 def do_claw_back(refund: Order) -> Clawback | None:
@@ -170,6 +193,7 @@ def do_claw_back(refund: Order) -> Clawback | None:
         currency=run.currency,
         amount=total,
     )
+    _record_clawback_event(clawback, refund, original, run, claws)
     if not claws:
         return clawback
     CommissionLine.objects.bulk_create(
@@ -201,8 +225,9 @@ def do_claw_back(refund: Order) -> Clawback | None:
         parts.append(Entries(np.array([expense.pk]), np.array([-counter])))
     clawback.ledger_transaction = post(
         Transaction.Kind.CLAWBACK,
-        _("Clawback of return %(refund)s of order %(order)s (final run of %(period)s)")
-        % {"refund": refund.number, "order": original.number, "period": run.period.code},
+        memos.memo(
+            memos.CLAWBACK, refund=refund.number, order=original.number, period=run.period.code
+        ),
         Entries.join(*parts),
         idempotency_key=f"clawback:{refund.pk}",
         currency=run.currency,

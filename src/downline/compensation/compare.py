@@ -23,7 +23,7 @@ from downline.genealogy.models import Distributor
 from downline.periods.models import Period
 
 from .models import PlanVersion, Run, RunResult
-from .plans import loaded_plan
+from .plans import loaded_plan, normalise_line_endings
 from .runs import compute
 
 
@@ -35,10 +35,12 @@ class Change:
 
 
 def text_diff(a: PlanVersion, b: PlanVersion) -> str:
+    """A unified diff of the two texts; line endings do not count (versions stored before
+    texts were normalised may still end their lines in ``\r\n``)."""
     return "".join(
         difflib.unified_diff(
-            a.text.splitlines(keepends=True),
-            b.text.splitlines(keepends=True),
+            normalise_line_endings(a.text).splitlines(keepends=True),
+            normalise_line_endings(b.text).splitlines(keepends=True),
             fromfile=str(a),
             tofile=str(b),
         )

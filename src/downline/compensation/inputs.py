@@ -24,9 +24,9 @@ import numpy as np
 from django.db import connection
 
 from downline.calendar import bounds_for_code
+from downline.core.bulk_sql import read_columns
 from downline.engine.inputs import PeriodInputs
 from downline.engine.plan import Plan
-from downline.exchange.bulk_sql import read_columns
 from downline.genealogy.models import Distributor, StructureEvent
 from downline.money import minor_units
 from downline.orders.models import Order

@@ -142,8 +142,9 @@ class Run(models.Model):
 class RunResult(models.Model):
     """One distributor in one run. ``sponsor_id``/``placement_id`` are their parents in the trees
     the run computed on; ``by_bonus`` the amount per plan bonus (little-endian int64, see
-    :func:`downline.compensation.selectors.by_bonus`); ``trace`` the
-    zlib-compressed JSON trace of docs/plan-language.md (conditions, what was missing), see
+    :func:`downline.compensation.selectors.by_bonus`). The trace is stored as numbers in the
+    run's :class:`RunTrace` chunks and rendered when read; ``trace`` holds the zlib-compressed
+    JSON trace (sentences in English) only for runs stored before that (``NULL`` since), see
     :func:`downline.compensation.selectors.trace_of`."""
 
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="results")
@@ -164,7 +165,7 @@ class RunResult(models.Model):
     carry_left = models.BigIntegerField()
     carry_right = models.BigIntegerField()
     by_bonus = models.BinaryField()
-    trace = models.BinaryField()
+    trace = models.BinaryField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("run result")
@@ -175,6 +176,31 @@ class RunResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id}/{self.distributor_id}"
+
+
+class RunTrace(models.Model):
+    """The traces of a run's distributors ``first_distributor … last_distributor`` (database
+    ids, every row of the chunk in between, ascending) as numbers: one zstd-compressed Arrow
+    IPC stream of :mod:`downline.calc.trace_file` (design rule 12: numbers stored, sentences
+    rendered in the reader's language when read, :mod:`downline.compensation.traces`)."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="traces")
+    first_distributor = models.BigIntegerField()
+    last_distributor = models.BigIntegerField()
+    rows = models.PositiveIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        verbose_name = _("run trace chunk")
+        verbose_name_plural = _("run trace chunks")
+        constraints = (
+            models.UniqueConstraint(
+                fields=["run", "first_distributor"], name="run_trace_first_distributor"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.run_id}/{self.first_distributor}-{self.last_distributor}"
 
 
 class Clawback(models.Model):

@@ -17,10 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count
 
+from downline.calendar import local_day
 from downline.genealogy.models import Distributor
 from downline.periods.models import Period
 
@@ -240,8 +242,10 @@ def period_figures(limit: int = 12) -> list[PeriodFigures]:
 
 def _figures(run: Run, previous: Run | None) -> PeriodFigures:
     period = run.period
-    first = period.starts_at.date()
-    last = (period.ends_at - timedelta(microseconds=1)).date()
+    # the period's first and last calendar days in the company's time zone (its bounds are
+    # instants: a Berlin month starts at 22:00 or 23:00 UTC of the previous month's last day)
+    first = local_day(period.starts_at, settings.DOWNLINE_TIME_ZONE)
+    last = local_day(period.ends_at - timedelta(microseconds=1), settings.DOWNLINE_TIME_ZONE)
     new = Distributor.objects.filter(
         kind=Distributor.Kind.DISTRIBUTOR, joined_on__gte=first, joined_on__lte=last
     ).count()

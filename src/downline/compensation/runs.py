@@ -10,9 +10,10 @@ each distributor's results with their trace. Then:
 * **final** (exactly once per period), in ONE database transaction: lock the period against
   writers, refuse if the period is open for business, already has a final run or an earlier
   period is still open; compute; store every commission line (packed per recipient, ``COPY``
-  on PostgreSQL), every result and trace (made in parallel processes meanwhile), the engine state for the next period (highest ranks, binary carry, awarded
-  ranks); lock the plan version; post the commissions to the ledger; close the period. A crash
-  at any point rolls the whole transaction back: the period is as if the final never started,
+  on PostgreSQL), every result, every trace (as numbers: ``traces``), the engine state for
+  the next period (highest ranks, binary carry, awarded ranks); lock the plan version; post
+  the commissions to the ledger; close the period. A crash at any point rolls the whole
+  transaction back: the period is as if the final never started,
   and running it again gives the same result. Two finals at once: the first takes an advisory
   lock (PostgreSQL) or the write lock (SQLite); the other gets a clear error, and the unique
   constraint ``one_final_run_per_period`` backs both.
@@ -35,11 +36,14 @@ from django.utils.translation import gettext as _
 
 from downline.accounts.models import User
 from downline.calc.state_file import StateError, state_document, state_from_json
+from downline.core import events as outbox
+from downline.core.bulk_sql import Const, Packed, indexes_rebuilt_after, insert_rows
 from downline.engine import PlanInputError, compute_period
 from downline.engine.inputs import EngineState, PeriodResult
 from downline.engine.plan import LoadedPlan
 from downline.engine.summary import summarize
-from downline.exchange.bulk_sql import Packed, indexes_rebuilt_after, insert_rows
+from downline.genealogy.models import Distributor
+from downline.ledger import memos
 from downline.ledger.models import Account, Transaction
 from downline.ledger.posting import (
     Entries,
@@ -57,7 +61,7 @@ from .inputs import StoredPeriod, load_period
 from .line_blocks import pack
 from .models import LineBlock, PlanVersion, Run, RunResult
 from .plans import loaded_plan, plan_version_for
-from .traces import TraceJob
+from .traces import TraceChunk, store_traces, trace_chunks
 
 KEEP_PROJECTIONS = 3
 FINAL_LOCK = 0x646C_6669  # "dlfi": the advisory lock class of final runs
@@ -76,6 +80,8 @@ class Computation:
     result: PeriodResult
     computed_at: datetime
     timings: dict[str, float] = field(default_factory=dict)
+    # each distributor's highest rank before this period (None: no earlier final run)
+    previous_highest: np.ndarray | None = None
 
     @property
     def member_ids(self) -> np.ndarray:
@@ -145,7 +151,16 @@ def compute(
     except PlanInputError as error:
         raise CompensationError(str(error)) from error
     clock.done("compute")
-    return Computation(period, version, loaded, stored, result, computed_at, clock.timings)
+    return Computation(
+        period,
+        version,
+        loaded,
+        stored,
+        result,
+        computed_at,
+        clock.timings,
+        previous_highest=None if state is None else state.highest_rank,
+    )
 
 
 def _run_row(comp: Computation, kind: str, actor: User | None) -> Run:
@@ -206,8 +221,18 @@ def _input_digest(comp: Computation) -> str:
     return digest.hexdigest()
 
 
-def _write_results(run: Run, comp: Computation, traces: Packed) -> None:
-    """One ``RunResult`` per distributor: figures, tree parents, per-bonus amounts, trace."""
+def _traces(comp: Computation) -> list[TraceChunk]:
+    """Every distributor's trace as numbers, in stored chunks (array operations, no fork);
+    the seconds it took go to ``timings["traces"]`` (part of the "results" step)."""
+    started = time.perf_counter()
+    chunks = trace_chunks(comp.loaded.plan, comp.stored.inputs, comp.result, comp.member_ids)
+    comp.timings["traces"] = round(time.perf_counter() - started, 3)
+    return chunks
+
+
+def _write_results(run: Run, comp: Computation, traces: list[TraceChunk]) -> None:
+    """One ``RunResult`` per distributor (figures, tree parents, per-bonus amounts) and the
+    run's trace chunks (``RunResult.trace`` is only for runs stored before those)."""
     plan, inputs, result = comp.loaded.plan, comp.stored.inputs, comp.result
     n, members = inputs.n, comp.member_ids
     key = np.asarray(result.lines.recipient, dtype=np.int64) * len(plan.bonuses)
@@ -239,10 +264,11 @@ def _write_results(run: Run, comp: Computation, traces: Packed) -> None:
                 "carry_left": result.carry_left,
                 "carry_right": result.carry_right,
                 "by_bonus": by_bonus_bytes,
-                "trace": traces,
+                "trace": Const(None),
             },
             n,
         )
+    store_traces(run.pk, traces)
 
 
 def _write_lines(run: Run, comp: Computation) -> None:
@@ -285,11 +311,12 @@ def do_run_projection(
         )
     clock = _Clock({}, on_step)
     comp = compute(period, clock=clock)
-    traces = TraceJob(comp.loaded.plan, comp.stored.inputs, comp.result)
+    traces = _traces(comp)
     with transaction.atomic():
         run = _run_row(comp, Run.Kind.PROJECTION, actor)
-        _write_results(run, comp, traces.result())
+        _write_results(run, comp, traces)
         _prune_projections(period)
+        _record_run_finished(run)
     clock.done("results")
     return run
 
@@ -304,10 +331,11 @@ def do_run_preview(
     """Compute and store a preview of ``period`` (nothing posted)."""
     clock = _Clock({}, on_step)
     comp = compute(period, version=version, clock=clock)
-    traces = TraceJob(comp.loaded.plan, comp.stored.inputs, comp.result)
+    traces = _traces(comp)
     with transaction.atomic():
         run = _run_row(comp, Run.Kind.PREVIEW, actor)
-        _write_results(run, comp, traces.result())
+        _write_results(run, comp, traces)
+        _record_run_finished(run)
     clock.done("results")
     return run
 
@@ -366,10 +394,10 @@ def do_run_final(period: Period, *, actor: User | None = None, on_step: Step | N
             comp = compute(locked, clock=clock)
             plan = comp.loaded.plan
             run = _run_row(comp, Run.Kind.FINAL, actor)
-            traces = TraceJob(plan, comp.stored.inputs, comp.result)  # in parallel with lines
             _write_lines(run, comp)
             clock.done("lines")
-            _write_results(run, comp, traces.result())
+            traces = _traces(comp)
+            _write_results(run, comp, traces)
             clock.done("results")
             state = state_document(
                 comp.result.state,
@@ -387,6 +415,8 @@ def do_run_final(period: Period, *, actor: User | None = None, on_step: Step | N
             run.finished_at = timezone.now()
             run.timings = clock.timings
             run.save(update_fields=["state", "finished_at", "timings"])
+            _record_rank_advances(run, comp)
+            _record_run_finished(run)
             clock.done("close")
     except PeriodError as error:
         raise CompensationError(str(error)) from error
@@ -408,6 +438,60 @@ def do_run_final(period: Period, *, actor: User | None = None, on_step: Step | N
     return run
 
 
+def _record_run_finished(run: Run) -> None:
+    """The ``run.finished`` event of ``run`` (in the run's transaction)."""
+    outbox.record_event(
+        outbox.RUN_FINISHED,
+        {
+            "run": run.pk,
+            "run_kind": run.kind,
+            "period": run.period.code,
+            "plan_version": run.plan_version_id,
+            "currency": run.currency,
+            "distributors": run.distributors,
+            "orders": run.orders,
+            "lines": run.lines,
+            "total_paid": run.total_paid,
+        },
+    )
+
+
+def _record_rank_advances(run: Run, comp: Computation) -> None:
+    """One ``rank.advanced`` event per distributor whose paid-as rank in this final run is
+    above their highest rank before it, written in bulk."""
+    paid_as = comp.result.paid_as_rank
+    previous = comp.previous_highest
+    if previous is None:
+        previous = np.zeros(len(paid_as), dtype=np.int16)
+    rows = np.flatnonzero(paid_as > previous)
+    if not len(rows):
+        return
+    pks = comp.member_ids[rows].tolist()
+    codes: dict[int, str] = {}
+    for start in range(0, len(pks), 5000):
+        chunk = pks[start : start + 5000]
+        codes.update(Distributor.objects.filter(pk__in=chunk).values_list("pk", "member_id"))
+    names = [rank.name for rank in comp.loaded.plan.ranks]
+    outbox.record_events(
+        outbox.RANK_ADVANCED,
+        (
+            (
+                pk,
+                {
+                    "member": codes[pk],
+                    "rank": names[int(paid_as[row])],
+                    "rank_index": int(paid_as[row]),
+                    "previous_rank": names[int(previous[row])],
+                    "previous_rank_index": int(previous[row]),
+                    "period": run.period.code,
+                    "run": run.pk,
+                },
+            )
+            for pk, row in zip(pks, rows.tolist(), strict=True)
+        ),
+    )
+
+
 def _post_commissions(run: Run, comp: Computation, actor: User | None) -> Transaction | None:
     """Credit each distributor's earnings (netted against what they owe) against the
     company's commission expense, as one transaction tied to the run."""
@@ -421,8 +505,7 @@ def _post_commissions(run: Run, comp: Computation, actor: User | None) -> Transa
     expense = company_account(Account.Kind.COMMISSION_EXPENSE, currency)
     return post(
         Transaction.Kind.COMMISSIONS,
-        _("Commissions of %(period)s (final run #%(run)s)")
-        % {"period": run.period.code, "run": run.pk},
+        memos.memo(memos.COMMISSIONS, period=run.period.code, run=run.pk),
         Entries.join(entries, Entries(np.array([expense.pk]), np.array([-counter]))),
         actor=actor,
         idempotency_key=f"final-run:{run.period.code}",

@@ -12,7 +12,7 @@ from downline.periods.models import Period
 from .line_blocks import unpack
 from .models import CommissionLine, LineBlock, Run, RunResult
 from .plans import loaded_plan
-from .traces import decode
+from .traces import trace_of as stored_trace
 
 
 @dataclass(frozen=True)
@@ -56,8 +56,9 @@ def by_bonus(result: RunResult) -> dict[str, int]:
 
 
 def trace_of(result: RunResult) -> dict:
-    """The stored trace of a result (docs/plan-language.md, "Outputs")."""
-    return decode(result.trace)
+    """The trace of a result (docs/plan-language.md, "Outputs"), rendered from the run's
+    stored numbers in the reader's language (older runs: their stored JSON trace)."""
+    return stored_trace(result)
 
 
 def run_lines(run: Run, distributor: Distributor) -> list[StatementLine]:

@@ -1,98 +1,143 @@
-"""Every distributor's trace (``downline.engine.explain``), zlib-compressed JSON, in parallel.
+"""Stored traces of runs: numbers written, sentences rendered when read (design rule 12).
 
-Writing a million traces is the slowest part of storing a run (about 75 µs each in Python), so
-large periods are split between forked worker processes that inherit the computed arrays
-(nothing is copied in) and send back compressed bytes; the caller can write the commission
-lines meanwhile. Traces are written in English; the sentences of the web pages come from their
-structured fields, translated when shown.
+Writing: :func:`trace_chunks` gathers every distributor's trace as numbers with array
+operations (:func:`downline.engine.trace_data.trace_data`, no loop over distributors), adds the
+database id of each row (``distributor``), orders the rows by it and cuts them into chunks of
+``CHUNK_ROWS`` rows, each one zstd-compressed Arrow IPC stream (:mod:`downline.calc.trace_file`)
+stored as a :class:`~downline.compensation.models.RunTrace` with the first and last id it
+holds. Nothing is forked, so a run under ``downline worker`` (which has a scheduler thread)
+stores its traces as fast as anywhere else.
+
+Reading: :func:`trace_of` finds the one chunk whose id range holds the distributor, decodes it
+(the latest few decoded chunks are kept: runs never change), and renders the distributor's row
+with the plan version of the run in the reader's language (Django's active language). Results
+stored before traces were numbers carry their JSON trace (English sentences) in
+``RunResult.trace``; :func:`trace_of` returns it as stored.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
-import multiprocessing
-import os
-import threading
 import zlib
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections import OrderedDict
+from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
+from django.utils import translation
 
-from downline.engine.explain import Explainer
+from downline.calc.trace_file import from_ipc, layout_of, rows_of, to_ipc, trace_table
 from downline.engine.inputs import PeriodInputs, PeriodResult
 from downline.engine.plan import Plan
-from downline.exchange.bulk_sql import Packed
-from downline.i18n import use_language
+from downline.engine.trace_data import TraceRenderer, Words, trace_data
 
-PARALLEL_FROM = 50_000  # distributors; below this one process is faster than forking
+from .models import RunResult, RunTrace
+from .plans import loaded_plan
 
-_shared: tuple[Plan, PeriodInputs, PeriodResult] | None = None
+CHUNK_ROWS = 4096  # distributors per stored chunk: ~0.2 MB, decoded in a few ms
+DISTRIBUTOR = "distributor"  # the column of database ids
+_DECODED_KEPT = 4
+
+_decoded: OrderedDict[int, tuple[bytes, pa.Table, np.ndarray]] = OrderedDict()
 
 
-def _traces(start: int, stop: int) -> tuple[np.ndarray, bytes]:
-    plan, inputs, result = _shared
-    with use_language("en"):
-        explainer = Explainer(plan, inputs, result)
-        blobs = [
-            zlib.compress(
-                json.dumps(
-                    explainer.explain(d), ensure_ascii=False, separators=(",", ":")
-                ).encode(),
-                1,
+@dataclass(frozen=True)
+class TraceChunk:
+    """Rows of one stored chunk: database ids ``first … last`` (ascending), ``rows`` rows."""
+
+    first: int
+    last: int
+    rows: int
+    data: bytes
+
+
+def trace_chunks(
+    plan: Plan, inputs: PeriodInputs, result: PeriodResult, member_ids: np.ndarray
+) -> list[TraceChunk]:
+    """Every distributor's trace as numbers, in chunks ordered by database id."""
+    members = np.asarray(member_ids, dtype=np.int64)
+    table = trace_table(trace_data(plan, inputs, result), extra={DISTRIBUTOR: members})
+    if len(members) > 1 and not bool(np.all(members[1:] > members[:-1])):
+        order = np.argsort(members, kind="stable")
+        table, members = table.take(pa.array(order)), members[order]
+    return [
+        TraceChunk(
+            first=int(members[start]),
+            last=int(members[min(start + CHUNK_ROWS, len(members)) - 1]),
+            rows=min(CHUNK_ROWS, len(members) - start),
+            data=to_ipc(table.slice(start, CHUNK_ROWS)),
+        )
+        for start in range(0, len(members), CHUNK_ROWS)
+    ]
+
+
+def store_traces(run_id: int, chunks: list[TraceChunk]) -> None:
+    """The chunks as the run's ``RunTrace`` rows."""
+    RunTrace.objects.bulk_create(
+        [
+            RunTrace(
+                run_id=run_id,
+                first_distributor=chunk.first,
+                last_distributor=chunk.last,
+                rows=chunk.rows,
+                data=chunk.data,
             )
-            for d in range(start, stop)
-        ]
-    return np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs)), b"".join(blobs)
-
-
-def _other_threads() -> bool:
-    """Whether threads besides this one and the engine's idle pool run: forking then could
-    hand the child a lock another thread holds (the task worker's scheduler, a web server)."""
-    return any(
-        thread is not threading.current_thread() and not thread.name.startswith("downline-engine")
-        for thread in threading.enumerate()
+            for chunk in chunks
+        ],
+        batch_size=32,
     )
 
 
-class TraceJob:
-    """Traces being made; :meth:`result` waits for them."""
-
-    def __init__(self, plan: Plan, inputs: PeriodInputs, result: PeriodResult) -> None:
-        global _shared
-        _shared = (plan, inputs, result)
-        n = inputs.n
-        workers = min(os.cpu_count() or 1, 4)
-        self._pool: ProcessPoolExecutor | None = None
-        self._parts: list[Future] | list[tuple[np.ndarray, bytes]]
-        if (
-            n < PARALLEL_FROM
-            or workers < 2
-            or "fork" not in multiprocessing.get_all_start_methods()
-            or _other_threads()
-        ):
-            self._parts = [_traces(0, n)]
-            return
-        self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
-        bounds = np.linspace(0, n, workers * 2 + 1).astype(int)
-        self._parts = [
-            self._pool.submit(_traces, int(a), int(b)) for a, b in itertools.pairwise(bounds)
-        ]
-
-    def result(self) -> Packed:
-        global _shared
-        try:
-            parts = [p.result() if isinstance(p, Future) else p for p in self._parts]
-        finally:
-            if self._pool is not None:
-                self._pool.shutdown()
-            _shared = None
-        return Packed(
-            lengths=np.concatenate([lengths for lengths, _blob in parts]),
-            data=np.frombuffer(b"".join(blob for _lengths, blob in parts), dtype=np.uint8),
-        )
+def reader_words() -> Words:
+    """Django's translation functions: the reader's (active) language at rendering time."""
+    return Words(translation.gettext, translation.ngettext)
 
 
 def decode(blob: bytes | memoryview) -> dict:
-    """A stored trace."""
+    """A trace stored before traces were numbers (zlib-compressed JSON)."""
     return json.loads(zlib.decompress(bytes(blob)))
+
+
+def _chunk(run_id: int, distributor_id: int) -> tuple[Plan, pa.Table, np.ndarray] | None:
+    """The plan of the run and the decoded chunk that holds ``distributor_id`` (one query)."""
+    chunk = (
+        RunTrace.objects.filter(
+            run_id=run_id,
+            first_distributor__lte=distributor_id,
+            last_distributor__gte=distributor_id,
+        )
+        .select_related("run__plan_version")
+        .only("data", "run__plan_version__digest", "run__plan_version__text")
+        .first()
+    )
+    if chunk is None:
+        return None
+    plan = loaded_plan(chunk.run.plan_version).plan
+    data = bytes(chunk.data)
+    kept = _decoded.get(chunk.pk)
+    if kept is not None and kept[0] == data:  # the same bytes (a rolled-back id may come back)
+        _decoded.move_to_end(chunk.pk)
+        return plan, kept[1], kept[2]
+    table = from_ipc(data)
+    members = table.column(DISTRIBUTOR).to_numpy()
+    _decoded[chunk.pk] = (data, table, members)
+    while len(_decoded) > _DECODED_KEPT:
+        _decoded.popitem(last=False)
+    return plan, table, members
+
+
+def trace_of(result: RunResult, words: Words | None = None) -> dict:
+    """The trace of ``result`` (docs/plan-language.md, "Outputs"), its sentences in the
+    language of ``words`` (default: the reader's); ``{}`` if the run stored none for it."""
+    if result.trace:
+        return decode(result.trace)
+    found = _chunk(result.run_id, result.distributor_id)
+    if found is None:
+        return {}
+    plan, table, members = found
+    row = int(np.searchsorted(members, result.distributor_id))
+    if row >= len(members) or members[row] != result.distributor_id:
+        return {}
+    renderer = TraceRenderer(plan, layout_of(table), words or reader_words())
+    (trace_row,) = rows_of(table, row, row + 1)
+    return renderer.render(trace_row)

@@ -1,4 +1,9 @@
-"""Admin of the compliance settings; every save goes through ``actions``."""
+"""Admin of the compliance settings; every save goes through ``actions``.
+
+Indicator thresholds and disclaimer texts stay editable here: they move no money, structure or
+payout details, and each save runs ``do_set_threshold``/``do_set_disclaimer`` (validated, with
+who and when). They are never deleted here (a deleted row would skip the action).
+"""
 
 from __future__ import annotations
 
@@ -55,6 +60,9 @@ class IndicatorThresholdAdmin(admin.ModelAdmin):
             "help": indicator.parameter_help,
         }
 
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
     def save_model(self, request: HttpRequest, obj, form, change) -> None:
         saved = do_set_threshold(
             obj.indicator,
@@ -71,6 +79,9 @@ class IndicatorThresholdAdmin(admin.ModelAdmin):
 class DisclaimerTextAdmin(admin.ModelAdmin):
     list_display = ("language", "updated_at", "updated_by")
     fields = ("language", "text")
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
 
     def save_model(self, request: HttpRequest, obj, form, change) -> None:
         saved = do_set_disclaimer(obj.language, obj.text, actor=request.user)

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 @dataclass(frozen=True)
 class Indicator:
     code: str
-    number: str  # I1 … I15, as in reference/compliance.md
+    number: str  # I1 … I15 as in reference/compliance.md (its I14 is two rows: I14a, I14b)
     title: Promise
     higher_is_better: bool
     amber: int
@@ -118,10 +118,11 @@ INDICATORS: tuple[Indicator, ...] = (
         20000,
         kind="ratio",
     ),
-    Indicator("payout_ratio", "I14", _("Payout ratio"), False, 4500, 6000),
+    # I14 of the reference is the payout ratio and its creep: two rows, so two numbers
+    Indicator("payout_ratio", "I14a", _("Payout ratio"), False, 4500, 6000),
     Indicator(
         "payout_creep",
-        "I14",
+        "I14b",
         _("Payout-ratio creep"),
         False,
         200,

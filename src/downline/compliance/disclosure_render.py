@@ -11,9 +11,12 @@ from __future__ import annotations
 from datetime import date
 
 from django.template.loader import render_to_string
-from django.utils import formats, translation
+from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from downline.compensation.labels import rank_label
+from downline.core.formatting import format_date
 
 from . import formatting as fmt
 from .disclosure import EARLIER, NEW, RECENT, Figures, Statement, statement
@@ -69,7 +72,7 @@ def _context(data: StatementData, result: Statement, disclaimer: str) -> dict:
         return fmt.money(minor, data.currency, data.minor_digits)
 
     def day(value: date) -> str:
-        return formats.date_format(value, "DATE_FORMAT", use_l10n=True)
+        return format_date(value, "long")
 
     return {
         "first_day": day(data.first_day),
@@ -77,7 +80,10 @@ def _context(data: StatementData, result: Statement, disclaimer: str) -> dict:
         "periods": ", ".join(data.periods),
         "currency": data.currency,
         "overall": _row(gettext("All participants"), result.overall, money),
-        "by_rank": [_row(name, figures, money) for name, figures in result.by_rank],
+        "by_rank": [
+            _row(rank_label(data.rank_version, name), figures, money)
+            for name, figures in result.by_rank
+        ],
         "by_tenure": [_row(str(BAND_TITLES[band]), f, money) for band, f in result.by_tenure],
         "costs": [
             {

@@ -1,8 +1,9 @@
 """Numbers of compliance reports as text in the reader's language.
 
 Shares are exact fractions until here: a share is rounded half up to one decimal of a percent, a
-ratio to two decimals. Money is integer minor units, shown with the currency's decimals. The
-decimal separator and digit grouping follow the active language (Django's formats).
+ratio to two decimals. Money is integer minor units, shown by ``core.formatting.format_money``
+(the one money formatter). Separators and digit grouping follow the active language through
+``core.formatting`` (Babel).
 """
 
 from __future__ import annotations
@@ -10,15 +11,16 @@ from __future__ import annotations
 from decimal import Decimal
 from fractions import Fraction
 
-from django.utils import formats, translation
+from django.utils import translation
 
-from downline.money import format_decimal, round_half_up
+from downline.core.formatting import format_money, format_number
+from downline.money import round_half_up
 
 DASH = "–"
 
 
 def _number(value: Decimal, places: int) -> str:
-    return formats.number_format(value, places, use_l10n=True, force_grouping=True)
+    return format_number(value, places)
 
 
 def _rounded(value: Fraction, places: int) -> Decimal:
@@ -50,10 +52,11 @@ def points(value: Fraction | None, places: int = 1) -> str:
 
 
 def money(minor: int | None, currency: str, digits: int) -> str:
-    """``123456`` EUR with 2 digits → ``"1,234.56 EUR"`` (English), ``"1.234,56 EUR"`` (German)."""
+    """``123456`` EUR with 2 digits → ``"€1,234.56"`` (English), ``"1.234,56 €"`` (German);
+    none is a dash."""
     if minor is None:
         return DASH
-    return f"{_number(Decimal(format_decimal(int(minor), digits)), digits)}\u00a0{currency}"
+    return format_money(int(minor), currency, places=digits)
 
 
 def count(value: int | None) -> str:

@@ -393,6 +393,7 @@ class StatementData:
     first_day: date
     last_day: date
     other_currency_orders: int  # own orders left out of the costs: paid in another currency
+    rank_version: PlanVersion | None = None  # whose display names the rank rows use
 
 
 def covered_periods(first: str, last: str) -> list[Period]:
@@ -547,6 +548,7 @@ def statement_data(first: str, last: str) -> StatementData:
             fees=spend[ProductKind.FEE],
         ),
         rank_names=rank_names,
+        rank_version=runs[-1].plan_version,
         periods=[period.code for period in periods],
         currency=currency,
         minor_digits=runs[0].minor_digits,

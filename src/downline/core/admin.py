@@ -5,7 +5,8 @@ from .models import ScheduledRun
 
 @admin.register(ScheduledRun)
 class ScheduledRunAdmin(admin.ModelAdmin):
-    """Read-only list of periodic-job runs: which day each job was enqueued for, and when."""
+    """Read-only list of periodic-job runs: which day each job was enqueued for, and when;
+    never deleted (a deleted row would let the job run twice for its day)."""
 
     list_display = ("job", "run_for", "enqueued_at", "task_result_id")
     list_filter = ("job",)
@@ -16,4 +17,8 @@ class ScheduledRunAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        """Never: each row is the idempotency record that keeps a job from running twice."""
         return False

@@ -32,3 +32,51 @@ class ScheduledRun(models.Model):
     def __str__(self) -> str:
         hours, minutes = divmod(self.slot, 60)
         return f"{self.job} {self.run_for:%Y-%m-%d} {hours:02d}:{minutes:02d}"
+
+
+class Event(models.Model):
+    """Something that happened, written by an action in its own transaction (the outbox; see
+    ``downline.core.events``). ``payload`` holds ids, keys and numbers, never sentences.
+
+    ``tx`` is the writing transaction's id on PostgreSQL (``pg_current_xact_id()``; 0 on
+    SQLite, whose writers run one at a time): consumers read events in ``(tx, id)`` order and
+    only from transactions older than every transaction still running, so no event commits
+    behind a consumer's cursor.
+    """
+
+    kind = models.CharField(_("kind"), max_length=64)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    member_id = models.BigIntegerField(
+        _("member"), null=True, blank=True, help_text=_("primary key of the distributor")
+    )
+    payload = models.JSONField(_("payload"), default=dict)
+    tx = models.BigIntegerField(_("transaction"), default=0)
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ("tx", "id")
+        indexes = (
+            models.Index(fields=["tx", "id"], name="core_event_tx_id"),
+            models.Index(fields=["kind", "id"], name="core_event_kind_id"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk}"
+
+
+class Consumer(models.Model):
+    """A reader of the outbox and how far it got: ``(cursor_tx, cursor_id)`` of the last event
+    it handled. Moved in the same transaction as the handler's writes."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    cursor_tx = models.BigIntegerField(_("cursor transaction"), default=0)
+    cursor_id = models.BigIntegerField(_("cursor event"), default=0)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("event consumer")
+        verbose_name_plural = _("event consumers")
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.cursor_tx}/{self.cursor_id}"

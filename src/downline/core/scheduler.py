@@ -7,7 +7,8 @@
   string: at 00:05 ``downline.orders.tasks.run_due_autoships(today)``. An interval job runs in
   every slot of ``minutes`` minutes of the company-local day (slots start at midnight) with no
   arguments: every ``settings.DOWNLINE_PROJECTION_MINUTES`` (default 10) minutes
-  ``downline.compensation.tasks.refresh_projection()``.
+  ``downline.compensation.tasks.refresh_projection()``; every ``DOWNLINE_WEBHOOK_MINUTES``
+  (default 1) minute ``downline.webhooks.tasks.deliver_webhooks()``.
 * For each job, the run that is due is the latest scheduled instant not after now: before 00:05
   that is yesterday's run, from 00:05 on today's. A scheduler that was down therefore catches up
   the most recent missed run once (older missed days are not replayed; the jobs themselves catch
@@ -18,7 +19,13 @@
   schedulers on two machines, find the row (or wait for the other's insert and then find it) and
   enqueue nothing.
 
-``downline worker`` runs ``Scheduler.run`` in a thread next to the task worker.
+``LOOPS`` run more often than a task row per run would allow, each in a thread started by
+``Scheduler.run``: every second ``downline.orders.tasks.run_volume_folder`` folds the orders'
+live-volume changes into the uplines' volumes.
+
+``downline worker`` runs ``Scheduler.run`` in a thread next to the task worker. Each tick
+also fails the jobs whose worker is gone (``downline.core.jobs.do_fail_lost_jobs``), so a job
+left "running" by a killed worker is failed with the reason within one tick.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ from django.tasks import Task
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from .jobs import do_fail_lost_jobs
 from .models import ScheduledRun
 
 logger = logging.getLogger(__name__)
@@ -104,6 +112,45 @@ SCHEDULE: tuple[DailyJob | IntervalJob, ...] = (
         default_minutes=10,
         description="Project the current period's ranks and earnings for the dashboards.",
     ),
+    IntervalJob(
+        name="webhooks.deliver",
+        task_path="downline.webhooks.tasks.deliver_webhooks",
+        setting="DOWNLINE_WEBHOOK_MINUTES",
+        default_minutes=1,
+        description="Queue new events for the webhook endpoints and send what is due.",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class LoopJob:
+    """A loop that runs every ``interval`` seconds in a thread of its own next to the scheduler:
+    ``function_path`` names ``function(stop: threading.Event, interval: float)``, which returns
+    once ``stop`` is set. For work too frequent for a task row per run."""
+
+    name: str
+    function_path: str
+    interval: float
+    description: str
+
+    def start(self, stop: threading.Event) -> threading.Thread:
+        thread = threading.Thread(
+            target=import_string(self.function_path),
+            args=(stop, self.interval),
+            name=f"downline-{self.name}",
+            daemon=True,
+        )
+        thread.start()
+        return thread
+
+
+LOOPS: tuple[LoopJob, ...] = (
+    LoopJob(
+        name="orders.fold_volume_changes",
+        function_path="downline.orders.tasks.run_volume_folder",
+        interval=1.0,
+        description="Fold the orders' live-volume changes into the uplines' volumes.",
+    ),
 )
 
 
@@ -138,24 +185,36 @@ def _enqueue_once(job: DailyJob | IntervalJob, day: date, slot: int) -> Schedule
 
 
 class Scheduler:
-    """Calls ``enqueue_due_jobs`` every ``interval`` seconds until ``stop`` is set."""
+    """Calls ``enqueue_due_jobs`` and ``do_fail_lost_jobs`` every ``interval`` seconds until
+    ``stop`` is set."""
 
     def __init__(
-        self, schedule: tuple[DailyJob | IntervalJob, ...] = SCHEDULE, interval: float = 30.0
+        self,
+        schedule: tuple[DailyJob | IntervalJob, ...] = SCHEDULE,
+        interval: float = 30.0,
+        loops: tuple[LoopJob, ...] = LOOPS,
     ):
         self.schedule = schedule
         self.interval = interval
+        self.loops = loops
 
     def run(self, stop: threading.Event) -> None:
         logger.info("Scheduler started: %s", ", ".join(job.name for job in self.schedule))
+        threads = [loop.start(stop) for loop in self.loops]
         try:
             while not stop.is_set():
                 close_old_connections()
-                try:
-                    enqueue_due_jobs(schedule=self.schedule)
-                except Exception:
-                    # A database hiccup must not end the scheduler; the next tick tries again.
-                    logger.exception("Scheduler tick failed; retrying in %s s", self.interval)
+                for step in (self._enqueue, do_fail_lost_jobs):
+                    try:
+                        step()
+                    except Exception:
+                        # A database hiccup must not end the scheduler; the next tick tries again.
+                        logger.exception("Scheduler tick failed; retrying in %s s", self.interval)
                 stop.wait(self.interval)
         finally:
+            for loop, thread in zip(self.loops, threads, strict=True):
+                thread.join(timeout=loop.interval + 30)
             connection.close()
+
+    def _enqueue(self) -> None:
+        enqueue_due_jobs(schedule=self.schedule)

@@ -17,6 +17,7 @@ import numpy as np
 from django.db import connection, transaction
 from django.utils.translation import gettext
 
+from downline.core.bulk_sql import is_postgresql
 from downline.dataset.csv_io import write_network, write_orders
 from downline.dataset.tables import ORDER_KINDS, Orders
 from downline.genealogy.bulk_load import read_stored_network
@@ -24,7 +25,6 @@ from downline.orders.bulk_load import read_stored_orders
 from downline.orders.models import Order
 
 from .amounts import inexact_amounts, minor_to_hundredths
-from .bulk_sql import is_postgresql
 from .importing import company_shape
 
 DISTRIBUTORS_FILE = "distributors.csv"

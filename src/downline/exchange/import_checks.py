@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from downline.calendar import bounds_for_instant
+from downline.core.csv_safety import unescape_formula
 from downline.dataset.csv_io import (
     DISTRIBUTOR_COLUMNS,
     EPOCH_US,
@@ -53,18 +54,22 @@ def line_numbers(path: Path, width: int) -> list[int]:
 
 def mentioned_order_numbers(path: Path) -> set[str] | None:
     """Every order number ``orders.csv`` names, as an id or as ``returns_order_id``; ``None``
-    when the header lacks those columns (the reader reports that)."""
-    with Path(path).open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
-        header = [name.strip().lstrip("\ufeff") for name in next(reader, [])]
-        if "id" not in header or "returns_order_id" not in header:
-            return None
-        own, original = header.index("id"), header.index("returns_order_id")
-        numbers: set[str] = set()
-        for record in reader:
-            if len(record) == len(header):
-                numbers.add(record[own].strip())
-                numbers.add(record[original].strip())
+    when the header lacks those columns or the file cannot be read as UTF-8 CSV (the reader
+    reports that, with the line)."""
+    numbers: set[str] = set()
+    try:
+        with Path(path).open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle)
+            header = [name.strip().lstrip("\ufeff") for name in next(reader, [])]
+            if "id" not in header or "returns_order_id" not in header:
+                return None
+            own, original = header.index("id"), header.index("returns_order_id")
+            for record in reader:
+                if len(record) == len(header):
+                    numbers.add(unescape_formula(record[own].strip()))
+                    numbers.add(unescape_formula(record[original].strip()))
+    except (UnicodeDecodeError, csv.Error):
+        return None
     numbers.discard("")
     return numbers
 

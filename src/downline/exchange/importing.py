@@ -32,6 +32,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils.translation import gettext
 
+from downline.core.bulk_sql import analyze, is_postgresql, phases_reported_to
 from downline.dataset.csv_io import (
     EPOCH_US,
     DatasetError,
@@ -42,6 +43,7 @@ from downline.dataset.csv_io import (
     read_orders,
 )
 from downline.dataset.tables import ORDER_KINDS, Network, Orders, PlacementShape
+from downline.genealogy import reasons
 from downline.genealogy.bulk_load import (
     MemberDetails,
     StoredNetwork,
@@ -64,7 +66,6 @@ from downline.orders.models import Order, OrderLine, PeriodVolume
 
 from . import import_checks
 from .amounts import hundredths_to_minor, minor_to_hundredths
-from .bulk_sql import analyze, is_postgresql, phases_reported_to
 
 ANALYZE_FROM_ROWS = 10_000
 SUBSET_FROM_STORED_ORDERS = 10_000
@@ -174,7 +175,7 @@ def import_files(
                 effective_at=effective_at,
                 details=details(network, offset) if details else None,
                 actor=actor,
-                reason=gettext("Imported from %(file)s") % {"file": Path(distributors).name},
+                reason=reasons.reason(reasons.IMPORTED, file=Path(distributors).name),
             )
             clock.lap(gettext("write the members"))
         if new_orders is not None and stored_orders is not None:

@@ -3,7 +3,8 @@
 Each action is atomic, checks the integrity rules against the network as it is when the change
 is written, records who made the change, why and when it takes effect (a ``StructureEvent``),
 keeps the downline counters and the free-slot depths current, and moves the live period volumes
-of a moved subtree from the old upline to the new one (``shift_subtree_volumes``).
+of a moved subtree from the old upline to the new one (the orders app owns those: the move fires
+``core.hooks.SUBTREE_MOVING`` and ``SUBTREE_MOVED`` in its transaction).
 
 Integrity rules:
 
@@ -39,19 +40,19 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
-from django.db.models.expressions import RawSQL
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from downline.orders.models import PeriodVolume
-from downline.orders.volumes import shift_subtree_volumes
+from downline.core import events as outbox
+from downline.core import hooks
+from downline.core.phrases import Phrase
 from downline.periods.locks import lock_period_for_writing
 from downline.periods.models import Period
 from downline.periods.selectors import open_periods
 
 from .counters import add_to_upline_counts, recount_all, refresh_free_depth
-from .errors import NetworkIntegrityError
+from .errors import NetworkIntegrityError, person
 from .events import MemberState, record_event, state_after, state_before
 from .locks import hold_network_exclusive
 from .models import Distributor, StructureEvent
@@ -65,10 +66,11 @@ from .rules import (
     company_today,
     effective_instant,
     required_reason,
+    suggest_nearest_slot,
     validate_details,
 )
 from .shape import PlacementShape, placement_shape
-from .tree_sql import ENROLLMENT, PLACEMENT, upline_cte
+from .tree_sql import ENROLLMENT, PLACEMENT
 
 MemberRef = Distributor | str
 """A member given as a ``Distributor`` or by ``member_id``."""
@@ -106,25 +108,6 @@ def _open_period_ids() -> list[int]:
         if locked.status == Period.Status.OPEN:
             ids.append(locked.pk)
     return ids
-
-
-def _lock_volume_rows(period_ids: list[int], tree: str, starts: list[int | None]) -> None:
-    """Lock the live volume rows a subtree shift will change, in (period, member) order.
-
-    Order writers lock the same rows in member order within one period, so taking them all
-    up front, in that order, keeps a structure move and concurrent orders from deadlocking.
-    """
-    starts = [start for start in starts if start is not None]
-    if not period_ids or not starts or not connection.features.has_select_for_update:
-        return
-    for start in starts:
-        chain = RawSQL(f"WITH RECURSIVE {upline_cte(tree)} SELECT id FROM upline", [start])
-        list(
-            PeriodVolume.objects.select_for_update(no_key=True)
-            .filter(period_id__in=period_ids, distributor_id__in=chain)
-            .order_by("period_id", "distributor_id")
-            .values_list("id", flat=True)
-        )
 
 
 def _find_slot(
@@ -168,7 +151,7 @@ def _integrity_error(error: IntegrityError, member: Distributor) -> NetworkInteg
         return NetworkIntegrityError(
             _("The network already has a root; %(member)s needs a sponsor."),
             code="second_root",
-            params={"member": member.member_id},
+            params={"member": person(member)},
         )
     if (
         member.placement_position is not None
@@ -182,12 +165,12 @@ def _integrity_error(error: IntegrityError, member: Distributor) -> NetworkInteg
         return NetworkIntegrityError(
             _("The placement slot chosen for %(member)s was taken at the same moment; try again."),
             code="slot_taken",
-            params={"member": member.member_id},
+            params={"member": person(member)},
         )
     return NetworkIntegrityError(
         _("The database refused the change to %(member)s: %(error)s"),
         code="database",
-        params={"member": member.member_id, "error": str(error)},
+        params={"member": person(member), "error": str(error)},
     )
 
 
@@ -255,7 +238,7 @@ def do_enroll(
     placement_parent: MemberRef | None = None,
     position: int | None = None,
     actor: Any = None,
-    reason: str = "",
+    reason: str | Phrase = "",
     effective_at: datetime | None = None,
 ) -> Distributor:
     """Enroll a distributor or a retail customer and record an ``ENROLLED`` event.
@@ -283,7 +266,7 @@ def do_enroll(
             joined_on=joined_on,
         )
         validate_details(member)
-        label = member.member_id
+        label = person(member)
         if joined_on > company_today():
             raise NetworkIntegrityError(
                 _("%(member)s cannot join on %(date)s, a date in the future."),
@@ -307,7 +290,7 @@ def do_enroll(
                         "%(root)s, and there is only one."
                     ),
                     code="second_root",
-                    params={"member": label, "root": root.member_id},
+                    params={"member": label, "root": person(root)},
                 )
             if slot_given or placement_mode not in (None, PlacementMode.SPILLOVER):
                 raise NetworkIntegrityError(
@@ -329,7 +312,7 @@ def do_enroll(
                     params={
                         "member": label,
                         "date": joined_on.isoformat(),
-                        "sponsor": locked_sponsor.member_id,
+                        "sponsor": person(locked_sponsor),
                         "sponsor_date": locked_sponsor.joined_on.isoformat(),
                     },
                 )
@@ -382,8 +365,21 @@ def do_enroll(
             MemberState.of(member),
             at=at,
             actor=actor,
-            reason=(reason or "").strip(),
+            reason=reason or "",
             change_id=uuid.uuid4(),
+        )
+        outbox.record_event(
+            outbox.MEMBER_JOINED,
+            {
+                "member": member.member_id,
+                "kind": member.kind,
+                "sponsor": locked_sponsor.member_id if locked_sponsor else None,
+                "joined_on": joined_on.isoformat(),
+                "country": member.country,
+                "language": member.language,
+            },
+            member_id=member.pk,
+            occurred_at=at,
         )
         return member
 
@@ -407,7 +403,7 @@ def do_upgrade_customer(
     with transaction.atomic():
         hold_network_exclusive()
         member = _locked(customer, role=_("customer"))
-        label = member.member_id
+        label = person(member)
         if member.kind != Distributor.Kind.CUSTOMER:
             raise NetworkIntegrityError(
                 _("%(member)s is already a distributor."),
@@ -459,11 +455,13 @@ def do_upgrade_customer(
 def _apply_sponsor(member: Distributor, new_sponsor_id: int, period_ids: list[int]) -> None:
     old_sponsor_id = member.sponsor_id
     size = member.enrollment_downline + (member.kind == Distributor.Kind.DISTRIBUTOR)
-    _lock_volume_rows(period_ids, ENROLLMENT, [member.pk, new_sponsor_id])
+    hooks.SUBTREE_MOVING.fire(
+        period_ids=period_ids, tree=ENROLLMENT, starts=[member.pk, new_sponsor_id]
+    )
     _save(member, sponsor_id=new_sponsor_id)
     add_to_upline_counts(ENROLLMENT, old_sponsor_id, -size)
     add_to_upline_counts(ENROLLMENT, new_sponsor_id, size)
-    shift_subtree_volumes(
+    hooks.SUBTREE_MOVED.fire(
         period_ids=period_ids,
         member_id=member.pk,
         tree=ENROLLMENT,
@@ -477,12 +475,12 @@ def _apply_placement(
 ) -> None:
     old_parent_id = member.placement_parent_id
     size = member.placement_downline + 1
-    _lock_volume_rows(period_ids, PLACEMENT, [member.pk, parent_id])
+    hooks.SUBTREE_MOVING.fire(period_ids=period_ids, tree=PLACEMENT, starts=[member.pk, parent_id])
     _save(member, placement_parent_id=parent_id, placement_position=position)
     add_to_upline_counts(PLACEMENT, old_parent_id, -size)
     add_to_upline_counts(PLACEMENT, parent_id, size)
     refresh_free_depth(old_parent_id, parent_id)
-    shift_subtree_volumes(
+    hooks.SUBTREE_MOVED.fire(
         period_ids=period_ids,
         member_id=member.pk,
         tree=PLACEMENT,
@@ -549,29 +547,30 @@ def _move(
 def _resolve_move_slot(
     moving: Distributor,
     *,
+    sponsor: Distributor,
     target: Distributor,
     position: int | None,
     mode: str | None,
 ) -> tuple[Distributor, int | None]:
     """The slot for a moved member: explicit under ``target``, or found by ``mode`` below it
-    in the tree as it stands before the move."""
-    if mode in (None, PlacementMode.EXPLICIT):
+    in the tree as it stands before the move.
+
+    When no slot can be found there (every slot under ``target`` taken, no free slot below it),
+    the refusal names the nearest valid slot below ``target`` or below ``sponsor``, the member's
+    sponsor after the move.
+    """
+    explicit = mode in (None, PlacementMode.EXPLICIT)
+    try:
         return _find_slot(
             top=target,
-            member_label=moving.member_id,
-            mode=PlacementMode.EXPLICIT,
-            parent=target,
+            member_label=person(moving),
+            mode=PlacementMode.EXPLICIT if explicit else mode,
+            parent=target if explicit else None,
             position=position,
             shape=placement_shape(),
         )
-    return _find_slot(
-        top=target,
-        member_label=moving.member_id,
-        mode=mode,
-        parent=None,
-        position=position,
-        shape=placement_shape(),
-    )
+    except NetworkIntegrityError as error:
+        raise suggest_nearest_slot(error, moving, sponsor=sponsor, requested=target) from None
 
 
 def do_change_sponsor(
@@ -599,10 +598,10 @@ def do_change_sponsor(
             raise NetworkIntegrityError(
                 _("%(sponsor)s is already the sponsor of %(member)s."),
                 code="no_change",
-                params={"sponsor": sponsor.member_id, "member": moving.member_id},
+                params={"sponsor": person(sponsor), "member": person(moving)},
             )
         check_sponsor_change(moving, sponsor, placement_moves=False)
-        at = effective_instant(effective_at, label=moving.member_id)
+        at = effective_instant(effective_at, label=person(moving))
         (event,) = _move(
             moving,
             sponsor=sponsor,
@@ -644,12 +643,13 @@ def do_change_placement(
         check_not_inside(moving, target, tree=PLACEMENT)
         parent, slot_position = _resolve_move_slot(
             moving,
+            sponsor=sponsor,
             target=target,
             position=position,
             mode=placement_mode,
         )
         check_move(moving, sponsor=sponsor, parent=parent, position=slot_position)
-        at = effective_instant(effective_at, label=moving.member_id)
+        at = effective_instant(effective_at, label=person(moving))
         (event,) = _move(
             moving,
             sponsor=None,
@@ -698,6 +698,7 @@ def do_move(
         check_not_inside(moving, target, tree=PLACEMENT)
         parent, slot_position = _resolve_move_slot(
             moving,
+            sponsor=new_sponsor,
             target=target,
             position=position,
             mode=mode,
@@ -705,7 +706,7 @@ def do_move(
         sponsor_changes, placement_changes = check_move(
             moving, sponsor=new_sponsor, parent=parent, position=slot_position
         )
-        at = effective_instant(effective_at, label=moving.member_id)
+        at = effective_instant(effective_at, label=person(moving))
         return _move(
             moving,
             sponsor=new_sponsor if sponsor_changes else None,
@@ -753,9 +754,9 @@ def do_change_status(
             raise NetworkIntegrityError(
                 _("%(member)s is already %(status)s."),
                 code="no_change",
-                params={"member": target.member_id, "status": target.get_status_display()},
+                params={"member": person(target), "status": target.get_status_display()},
             )
-        at = effective_instant(effective_at, label=target.member_id, member_pk=target.pk)
+        at = effective_instant(effective_at, label=person(target), member_pk=target.pk)
         before = MemberState.of(target)
         _set_status(target, status)
         return record_event(
@@ -805,7 +806,7 @@ def do_reverse_event(
             .order_by("id")
         )
         member = _locked(original.distributor_id, role=_("member"))
-        label = member.member_id
+        label = person(member)
         for item in change:
             check_reversible(item, label)
         reason = required_reason(reason, member=member)
@@ -865,7 +866,7 @@ def _reverse_move(
         reverses["sponsor"] = by_kind[StructureEvent.Kind.SPONSOR_CHANGED]
     sponsor = _locked(target.sponsor_id, role=_("old sponsor"))
     if member.kind == Distributor.Kind.CUSTOMER:
-        check_sponsor_change(member, sponsor, placement_moves=False)
+        check_sponsor_change(member, sponsor, placement_moves=False, suggest=False)
         return _move(
             member,
             sponsor=sponsor,
@@ -878,7 +879,11 @@ def _reverse_move(
         )
     parent = _locked(target.placement_parent_id, role=_("old placement parent"))
     sponsor_changes, placement_changes = check_move(
-        member, sponsor=sponsor, parent=parent, position=target.placement_position
+        member,
+        sponsor=sponsor,
+        parent=parent,
+        position=target.placement_position,
+        suggest=False,
     )
     return _move(
         member,

@@ -28,9 +28,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from downline.dataset.tables import MEMBER_KINDS, STATUSES, TERMINATED, Network
-from downline.engine.tree import Tree
-from downline.exchange.bulk_sql import (
+from downline.core.bulk_sql import (
     Const,
     indexes_rebuilt_after,
     insert_rows,
@@ -40,6 +38,9 @@ from downline.exchange.bulk_sql import (
     reserve_ids,
     update_rows,
 )
+from downline.core.phrases import Phrase, split
+from downline.dataset.tables import MEMBER_KINDS, STATUSES, TERMINATED, Network
+from downline.engine.tree import Tree
 
 from .models import Distributor, StructureEvent
 from .shape import placement_shape
@@ -187,7 +188,7 @@ def do_bulk_load_members(
     effective_at: np.ndarray,
     details: MemberDetails | None = None,
     actor: Any = None,
-    reason: str = "",
+    reason: str | Phrase = "",
 ) -> np.ndarray:
     """Write the rows of ``network`` after the first ``len(stored)`` (the new members).
 
@@ -199,6 +200,7 @@ def do_bulk_load_members(
     """
     offset = len(stored)
     new_count = len(network) - offset
+    reason_text, reason_key, reason_params = split(reason)
     if len(effective_at) != new_count:
         raise ValueError("effective_at needs one instant per new member")
     with transaction.atomic():
@@ -256,7 +258,9 @@ def do_bulk_load_members(
             "effective_at": effective_at.astype("datetime64[us]"),
             "recorded_at": Const(now),
             "actor_id": Const(getattr(actor, "pk", None)),
-            "reason": Const(reason),
+            "reason": Const(reason_text),
+            "reason_key": Const(reason_key),
+            "reason_params": Const(reason_params),
             "new_sponsor_id": sponsor,
             "new_placement_parent_id": parent,
             "new_placement_position": position,

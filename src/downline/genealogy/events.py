@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from downline.core.phrases import Phrase, split
+
 from .models import Distributor, StructureEvent
 
 
@@ -39,18 +41,21 @@ def record_event(
     *,
     at: datetime,
     actor: Any,
-    reason: str,
+    reason: str | Phrase,
     change_id: uuid.UUID,
     reverses: StructureEvent | None = None,
 ) -> StructureEvent:
     old = before or MemberState(None, None, None, "", "")
+    text, reason_key, reason_params = split(reason)
     return StructureEvent.objects.create(
         distributor=member,
         kind=kind,
         change_id=change_id,
         effective_at=at,
         actor=actor,
-        reason=reason,
+        reason=text.strip(),
+        reason_key=reason_key,
+        reason_params=reason_params,
         old_sponsor_id=old.sponsor_id,
         new_sponsor_id=after.sponsor_id,
         old_placement_parent_id=old.placement_parent_id,

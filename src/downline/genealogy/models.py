@@ -13,6 +13,10 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from downline.core.phrases import render_stored
+
+from . import reasons  # noqa: F401  (registers the reason phrases rendered below)
+
 
 class Distributor(models.Model):
     """A member of the network: a distributor, or a retail customer enrolled by a distributor.
@@ -177,6 +181,16 @@ class StructureEvent(models.Model):
         related_name="+",
     )
     reason = models.TextField(_("reason"), blank=True)
+    reason_key = models.CharField(
+        _("reason key"),
+        max_length=60,
+        null=True,
+        blank=True,
+        help_text=_(
+            "a reason the platform wrote, as a message key rendered in the reader's language"
+        ),
+    )
+    reason_params = models.JSONField(_("reason parameters"), null=True, blank=True)
     old_sponsor = models.ForeignKey(
         Distributor,
         null=True,
@@ -254,3 +268,9 @@ class StructureEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.distributor.member_id} @ {self.effective_at:%Y-%m-%d}"
+
+    @property
+    def reason_text(self) -> str:
+        """The reason in the reader's language: a reason the platform wrote is stored as a key
+        (older rows are recognised from their English text); one a person typed is as written."""
+        return render_stored(self.reason_key, self.reason_params, self.reason)

@@ -17,15 +17,16 @@ breadth-first search), so the cost does not grow with the size of the network.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection, models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .errors import NetworkIntegrityError
+from .errors import NetworkIntegrityError, person, person_from
 from .models import Distributor
-from .shape import BINARY, PlacementShape, placement_shape
-from .tree_sql import PLACEMENT, TABLE, is_in_subtree
+from .shape import BINARY, MATRIX, PlacementShape, placement_shape
+from .tree_sql import PLACEMENT, TABLE, is_in_subtree, upline_ids
 
 
 class PlacementMode(models.TextChoices):
@@ -89,7 +90,7 @@ def find_slot(
                 "of their placement subtree is full or terminated."
             ),
             code="no_free_slot",
-            params={"sponsor": sponsor.member_id, "member": member_label},
+            params={"sponsor": person(sponsor), "member": member_label},
         )
     return slot
 
@@ -113,7 +114,7 @@ def _explicit(
             raise NetworkIntegrityError(
                 _("Every slot under %(parent)s is taken; %(member)s cannot be placed there."),
                 code="slot_taken",
-                params={"parent": parent.member_id, "member": member_label},
+                params={"parent": person(parent), "member": member_label},
             )
         position = free[0]
     return Slot(parent.pk, position)
@@ -183,7 +184,7 @@ WITH RECURSIVE walk(id, lvl) AS (
     SELECT c.id, w.lvl + 1 FROM {TABLE} c JOIN walk w ON c.placement_parent_id = w.id
     WHERE c.placement_position = %s
 )
-SELECT d.id, d.member_id, d.status FROM walk w JOIN {TABLE} d ON d.id = w.id
+SELECT d.id, d.member_id, d.name, d.status FROM walk w JOIN {TABLE} d ON d.id = w.id
 ORDER BY w.lvl DESC LIMIT 1
 """
 
@@ -191,7 +192,7 @@ ORDER BY w.lvl DESC LIMIT 1
 def _extreme(sponsor: Distributor, outer: int, shape: PlacementShape, *, member_label: str) -> Slot:
     with connection.cursor() as cursor:
         cursor.execute(_EXTREME_SQL, [sponsor.pk, outer])
-        bottom_id, bottom_member_id, bottom_status = cursor.fetchone()
+        bottom_id, bottom_member_id, bottom_name, bottom_status = cursor.fetchone()
     if bottom_status == Distributor.Status.TERMINATED:
         raise NetworkIntegrityError(
             _(
@@ -200,8 +201,8 @@ def _extreme(sponsor: Distributor, outer: int, shape: PlacementShape, *, member_
             ),
             code="parent_terminated",
             params={
-                "sponsor": sponsor.member_id,
-                "parent": bottom_member_id,
+                "sponsor": person(sponsor),
+                "parent": person_from(bottom_member_id, bottom_name),
                 "member": member_label,
             },
         )
@@ -258,7 +259,7 @@ def check_slot(
                 code="bad_position",
                 params={
                     "position": position if position is not None else "(none)",
-                    "parent": parent.member_id,
+                    "parent": person(parent),
                     "shape": shape.name,
                     "positions": describe_positions(shape),
                 },
@@ -266,7 +267,7 @@ def check_slot(
         holder = (
             Distributor.objects.filter(placement_parent_id=parent.pk, placement_position=position)
             .exclude(pk=moving_member_id)
-            .values_list("member_id", flat=True)
+            .values_list("member_id", "name")
             .first()
         )
         if holder is not None:
@@ -278,8 +279,8 @@ def check_slot(
                 code="slot_taken",
                 params={
                     "slot": shape.label(position),
-                    "parent": parent.member_id,
-                    "holder": holder,
+                    "parent": person(parent),
+                    "holder": person_from(*holder),
                     "member": member_label,
                 },
             )
@@ -290,7 +291,7 @@ def check_slot(
                 "%(parent)s without a position."
             ),
             code="bad_position",
-            params={"member": member_label, "parent": parent.member_id},
+            params={"member": member_label, "parent": person(parent)},
         )
     if not is_in_subtree(PLACEMENT, parent.pk, sponsor.pk):
         raise NetworkIntegrityError(
@@ -300,8 +301,8 @@ def check_slot(
             ),
             code="outside_sponsor",
             params={
-                "parent": parent.member_id,
-                "sponsor": sponsor.member_id,
+                "parent": person(parent),
+                "sponsor": person(sponsor),
                 "member": member_label,
             },
         )
@@ -329,7 +330,7 @@ def check_can_receive(parent: Distributor, *, member_label: str, role: str) -> N
         raise NetworkIntegrityError(
             message,
             code="parent_is_customer",
-            params={"parent": parent.member_id, "member": member_label},
+            params={"parent": person(parent), "member": member_label},
         )
     if parent.status == Distributor.Status.TERMINATED:
         message = (
@@ -340,7 +341,7 @@ def check_can_receive(parent: Distributor, *, member_label: str, role: str) -> N
         raise NetworkIntegrityError(
             message,
             code="parent_terminated",
-            params={"parent": parent.member_id, "member": member_label},
+            params={"parent": person(parent), "member": member_label},
         )
 
 
@@ -349,3 +350,149 @@ def describe_positions(shape: PlacementShape) -> str:
     if shape.name == BINARY:
         return gettext("1 (left) or 2 (right)")
     return gettext("1 to %(width)s") % {"width": shape.width}
+
+
+# --------------------------------------------------------------------------- nearest free slot
+
+
+@dataclass(frozen=True)
+class NearestSlot:
+    """A free slot found for a refusal's suggestion.
+
+    ``level`` is how many levels below the search's top member the placed member would sit:
+    1 directly under the top, 2 under one of the top's placement children, and so on.
+    """
+
+    parent: Distributor
+    position: int | None
+    level: int
+
+
+def _depths_without(top: Distributor, moving: Distributor | None) -> dict[int, int | None]:
+    """Free depths, counted as if ``moving``'s placement subtree were gone, of the members on the
+    path from ``top`` down to ``moving``'s placement parent (empty when ``moving`` is not below
+    ``top``).
+
+    A moved member cannot be placed inside their own subtree, so a free slot there is no
+    suggestion; only the ancestors of ``moving`` count it in their stored depth. Bottom-up:
+    ``depth(a) = 0`` when ``a`` itself takes members and has a free slot, otherwise
+    ``1 + min(depth(child))`` over the children other than ``moving``. One read per level.
+    """
+    if moving is None or moving.pk == top.pk or moving.placement_parent_id is None:
+        return {}
+    if not is_in_subtree(PLACEMENT, moving.pk, top.pk):
+        return {}
+    chain = upline_ids(PLACEMENT, moving.pk)
+    chain = chain[1 : chain.index(top.pk) + 1]
+    depths: dict[int, int | None] = {}
+    for ancestor in chain:
+        own: int | None = None
+        below: list[int] = []
+        for row_id, parent_id, depth in Distributor.objects.filter(
+            models.Q(pk=ancestor) | models.Q(placement_parent_id=ancestor)
+        ).values_list("id", "placement_parent_id", "placement_free_depth"):
+            if row_id == ancestor:
+                own = depth
+            elif row_id != moving.pk and parent_id == ancestor:
+                child_depth = depths.get(row_id, depth)
+                if child_depth is not None:
+                    below.append(child_depth)
+        depths[ancestor] = 0 if own == 0 else (1 + min(below) if below else None)
+    return depths
+
+
+def nearest_free_slot(
+    top: Distributor, shape: PlacementShape, *, moving: Distributor | None = None
+) -> NearestSlot | None:
+    """The first free slot breadth-first, left to right, in the placement subtree of ``top``.
+
+    The slot is under a distributor who takes new members (not terminated), outside the
+    placement subtree of ``moving`` (the member being moved, who cannot go under themselves).
+    Breadth-first left-to-right order is the order of the position paths from ``top``, so the
+    leftmost free slot on the shallowest level is reached by stepping, level by level, into the
+    lowest-positioned child whose free depth is one less: one read per level. ``None`` when
+    there is no such slot (or the free-slot counters are out of date).
+    """
+    if moving is not None and moving.pk == top.pk:
+        return None
+    depths = _depths_without(top, moving)
+    depth = depths.get(top.pk, top.placement_free_depth)
+    if depth is None:
+        return None
+    node, level = top, 1
+    while depth > 0:
+        children = Distributor.objects.filter(placement_parent_id=node.pk).order_by(
+            "placement_position", "id"
+        )
+        if moving is not None:
+            children = children.exclude(pk=moving.pk)
+        step = next(
+            (
+                child
+                for child in children
+                if depths.get(child.pk, child.placement_free_depth) == depth - 1
+            ),
+            None,
+        )
+        if step is None:
+            return None
+        node, depth, level = step, depth - 1, level + 1
+    if not shape.has_slots:
+        return NearestSlot(node, None, level)
+    free = free_positions(node.pk, shape)
+    return NearestSlot(node, free[0], level) if free else None
+
+
+def describe_nearest(
+    slot: NearestSlot, *, top: Distributor, shape: PlacementShape
+) -> tuple[Any, dict[str, Any]]:
+    """The sentence that points at ``slot`` and its placeholders (``slot_*``), both translatable.
+
+    Binary: "the left/right slot under X"; matrix: "position N under X"; unilevel: "under X".
+    A slot deeper than directly under ``top`` also says on which level below ``top`` it is.
+    """
+    params: dict[str, Any] = {
+        "slot_parent": person(slot.parent),
+        "slot_position": slot.position,
+        "slot_level": slot.level,
+        "slot_top": person(top),
+    }
+    direct = slot.level == 1
+    if shape.name == BINARY:
+        if slot.position == 1:
+            sentence = (
+                _("The nearest free slot is the left slot under %(slot_parent)s.")
+                if direct
+                else _(
+                    "The nearest free slot is the left slot under %(slot_parent)s, on level "
+                    "%(slot_level)s below %(slot_top)s."
+                )
+            )
+        else:
+            sentence = (
+                _("The nearest free slot is the right slot under %(slot_parent)s.")
+                if direct
+                else _(
+                    "The nearest free slot is the right slot under %(slot_parent)s, on level "
+                    "%(slot_level)s below %(slot_top)s."
+                )
+            )
+    elif shape.name == MATRIX:
+        sentence = (
+            _("The nearest free slot is position %(slot_position)s under %(slot_parent)s.")
+            if direct
+            else _(
+                "The nearest free slot is position %(slot_position)s under %(slot_parent)s, on "
+                "level %(slot_level)s below %(slot_top)s."
+            )
+        )
+    else:
+        sentence = (
+            _("The nearest free slot is under %(slot_parent)s.")
+            if direct
+            else _(
+                "The nearest free slot is under %(slot_parent)s, on level %(slot_level)s below "
+                "%(slot_top)s."
+            )
+        )
+    return sentence, params

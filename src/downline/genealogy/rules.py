@@ -18,9 +18,11 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .errors import NetworkIntegrityError
+from downline.core.ids import is_valid_id
+
+from .errors import NetworkIntegrityError, person, person_from, with_suggestion
 from .models import Distributor, StructureEvent
-from .placement import check_can_receive, check_slot
+from .placement import check_can_receive, check_slot, describe_nearest, nearest_free_slot
 from .shape import placement_shape
 from .tree_sql import ENROLLMENT, PLACEMENT, TABLE, is_in_subtree
 
@@ -40,7 +42,7 @@ def required_reason(reason: str, *, member: Distributor) -> str:
         raise NetworkIntegrityError(
             _("A reason is required to change the network position or status of %(member)s."),
             code="reason_required",
-            params={"member": member.member_id},
+            params={"member": person(member)},
         )
     return reason
 
@@ -90,9 +92,14 @@ def company_today() -> date:
 
 
 def validate_details(member: Distributor) -> None:
-    """Field-level checks (lengths, choices, e-mail, country, currency, unique member id/login)."""
+    """Field-level checks (lengths, choices, e-mail, country, currency, unique member id/login).
+
+    A new member's id must be of the one id alphabet (:mod:`downline.core.ids`): letters,
+    digits, ``.``, ``_`` and ``-``, starting with a letter or digit, so it is safe in every URL,
+    CSV cell and file name. Ids stored before the rule keep working for every other change.
+    """
     errors: dict[str, list[ValidationError]] = {}
-    label = member.member_id or "?"
+    label = person(member) if member.member_id else "?"
 
     def add(field: str, message: Any) -> None:
         errors.setdefault(field, []).append(
@@ -122,6 +129,15 @@ def validate_details(member: Distributor) -> None:
     if not _CURRENCY.match(member.currency or ""):
         errors.pop("currency", None)
         add("currency", _("the currency must be a three-letter ISO code such as EUR."))
+    if member.pk is None and member.member_id and not is_valid_id(member.member_id):
+        errors.pop("member_id", None)
+        add(
+            "member_id",
+            _(
+                "the member id must be 1 to 64 characters: letters A-Z or a-z, digits, '.', '_' "
+                "or '-', starting with a letter or a digit."
+            ),
+        )
     if (
         member.member_id
         and Distributor.objects.filter(member_id=member.member_id).exclude(pk=member.pk).exists()
@@ -162,7 +178,7 @@ def check_not_inside(member: Distributor, new_parent: Distributor, *, tree: str)
         raise NetworkIntegrityError(
             message,
             code="cycle",
-            params={"parent": new_parent.member_id, "member": member.member_id},
+            params={"parent": person(new_parent), "member": person(member)},
         )
 
 
@@ -179,7 +195,7 @@ WITH RECURSIVE
     SELECT d.placement_parent_id FROM {TABLE} d JOIN upline u ON d.id = u.id
     WHERE d.placement_parent_id IS NOT NULL
   )
-SELECT m.member_id, s.member_id FROM sub
+SELECT m.member_id, m.name, s.member_id, s.name FROM sub
 JOIN {TABLE} m ON m.id = sub.id
 JOIN {TABLE} s ON s.id = m.sponsor_id
 WHERE m.id <> %s
@@ -214,10 +230,10 @@ def check_subtree_stays_under_sponsors(member: Distributor, new_parent: Distribu
             ),
             code="strands_downline",
             params={
-                "member": member.member_id,
-                "parent": new_parent.member_id,
-                "stranded": row[0],
-                "sponsor": row[1],
+                "member": person(member),
+                "parent": person(new_parent),
+                "stranded": person_from(row[0], row[1]),
+                "sponsor": person_from(row[2], row[3]),
             },
         )
 
@@ -231,22 +247,26 @@ def check_has_placement(member: Distributor) -> None:
                 "sponsor, or upgrade them to a distributor."
             ),
             code="customer_placed",
-            params={"member": member.member_id},
+            params={"member": person(member)},
         )
     if member.placement_parent_id is None:
         raise NetworkIntegrityError(
             _("%(member)s is the root of the network and has no placement to change."),
             code="root_moved",
-            params={"member": member.member_id},
+            params={"member": person(member)},
         )
 
 
 def check_sponsor_change(
-    member: Distributor, new_sponsor: Distributor, *, placement_moves: bool
+    member: Distributor, new_sponsor: Distributor, *, placement_moves: bool, suggest: bool = True
 ) -> None:
     """The new sponsor: no cycle, takes members, and (unless the placement moves too) has the
-    member's placement parent in their placement subtree."""
-    label = member.member_id
+    member's placement parent in their placement subtree.
+
+    When the placement would end up outside the new sponsor's subtree, the refusal (with
+    ``suggest``) names the nearest free slot under the new sponsor, for a move of both.
+    """
+    label = person(member)
     if member.sponsor_id is None:
         raise NetworkIntegrityError(
             _("%(member)s is the root of the network and has no sponsor to change."),
@@ -260,18 +280,25 @@ def check_sponsor_change(
         and not placement_moves
         and not is_in_subtree(PLACEMENT, member.placement_parent_id, new_sponsor.pk)
     ):
-        parent_member_id = Distributor.objects.values_list("member_id", flat=True).get(
+        parent_member_id, parent_name = Distributor.objects.values_list("member_id", "name").get(
             pk=member.placement_parent_id
         )
-        raise NetworkIntegrityError(
+        error = NetworkIntegrityError(
             _(
                 "%(member)s is placed under %(parent)s, which is not in the placement subtree "
                 "of the new sponsor %(sponsor)s. Move the placement too: use a move that "
                 "changes the sponsor and the placement together."
             ),
             code="outside_sponsor",
-            params={"member": label, "parent": parent_member_id, "sponsor": new_sponsor.member_id},
+            params={
+                "member": label,
+                "parent": person_from(parent_member_id, parent_name),
+                "sponsor": person(new_sponsor),
+            },
         )
+        if suggest:
+            error = suggest_nearest_slot(error, member, sponsor=new_sponsor, requested=None)
+        raise error
 
 
 def check_placement_target(
@@ -280,7 +307,7 @@ def check_placement_target(
     """The new slot: no cycle, a valid free slot under the (final) sponsor, nobody stranded."""
     check_not_inside(member, parent, tree=PLACEMENT)
     check_slot(
-        member_label=member.member_id,
+        member_label=person(member),
         sponsor=sponsor,
         parent=parent,
         position=position,
@@ -296,11 +323,14 @@ def check_move(
     sponsor: Distributor,
     parent: Distributor,
     position: int | None,
+    suggest: bool = True,
 ) -> tuple[bool, bool]:
     """Check a move of ``member`` to ``sponsor`` and slot (``parent``, ``position``).
 
     Returns which parts change: (sponsor changes, placement changes). Refuses a move that
-    changes nothing.
+    changes nothing. With ``suggest``, a refused slot comes with the nearest valid one
+    (:func:`suggest_nearest_slot`); a reversal, which can only go back where it was, passes
+    ``False``.
     """
     sponsor_changes = sponsor.pk != member.sponsor_id
     placement_changes = (parent.pk, position) != (
@@ -312,16 +342,78 @@ def check_move(
             _("%(member)s is already sponsored by %(sponsor)s and placed there under %(parent)s."),
             code="no_change",
             params={
-                "member": member.member_id,
-                "sponsor": sponsor.member_id,
-                "parent": parent.member_id,
+                "member": person(member),
+                "sponsor": person(sponsor),
+                "parent": person(parent),
             },
         )
     if sponsor_changes:
-        check_sponsor_change(member, sponsor, placement_moves=placement_changes)
+        check_sponsor_change(member, sponsor, placement_moves=placement_changes, suggest=suggest)
     if placement_changes:
-        check_placement_target(member, sponsor=sponsor, parent=parent, position=position)
+        try:
+            check_placement_target(member, sponsor=sponsor, parent=parent, position=position)
+        except NetworkIntegrityError as error:
+            if not suggest:
+                raise
+            raise suggest_nearest_slot(error, member, sponsor=sponsor, requested=parent) from None
     return sponsor_changes, placement_changes
+
+
+SLOT_REFUSALS = frozenset(
+    {
+        "slot_taken",
+        "bad_position",
+        "outside_sponsor",
+        "parent_terminated",
+        "parent_is_customer",
+        "no_free_slot",
+    }
+)
+"""Refusals of a placement slot; a move refused for one of them names the nearest valid slot."""
+
+
+def suggest_nearest_slot(
+    error: NetworkIntegrityError,
+    member: Distributor,
+    *,
+    sponsor: Distributor,
+    requested: Distributor | None,
+) -> NetworkIntegrityError:
+    """``error`` with the nearest slot ``member`` could move to instead, when there is one.
+
+    The search goes breadth-first, left to right (:func:`~.placement.nearest_free_slot`) below
+    the requested parent, then below the (final) sponsor; the first slot found that passes every
+    rule of a placement move (no cycle, a free slot of the company's shape under a distributor
+    who takes members, inside the sponsor's subtree, nobody stranded) is named. A refusal that
+    is not about a slot, or one with no valid slot anywhere below the sponsor, is returned as it
+    is: a suggestion is never a slot the same move would refuse.
+    """
+    if error.code not in SLOT_REFUSALS:
+        return error
+    shape = placement_shape()
+    tops = [sponsor]
+    if requested is not None and requested.pk != sponsor.pk and error.code != "outside_sponsor":
+        tops.insert(0, requested)
+    for top in tops:
+        slot = nearest_free_slot(top, shape, moving=member)
+        if slot is None:
+            continue
+        try:
+            check_not_inside(member, slot.parent, tree=PLACEMENT)
+            check_slot(
+                member_label=person(member),
+                sponsor=sponsor,
+                parent=slot.parent,
+                position=slot.position,
+                shape=shape,
+                moving_member_id=member.pk,
+            )
+            check_subtree_stays_under_sponsors(member, slot.parent)
+        except NetworkIntegrityError:
+            continue
+        sentence, params = describe_nearest(slot, top=top, shape=shape)
+        return with_suggestion(error, sentence, params)
+    return error
 
 
 def check_reversible(event: StructureEvent, label: str) -> None:

@@ -1,8 +1,29 @@
-from django.contrib import admin
+"""The ledger in the admin: READ-ONLY. Entries are written only by actions (runs, payouts,
+returns); adjustments are posted in the console (``/console/adjustments/``)."""
 
-from downline.core.admin_views import ReadOnlyAdmin
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
 
 from .models import Account, Adjustment, Entry, Transaction
+
+
+class ReadOnlyModelAdmin(admin.ModelAdmin):
+    """No add, change or delete, and no list actions: the admin only shows these rows."""
+
+    actions = None
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 class EntryInline(admin.TabularInline):
@@ -12,12 +33,15 @@ class EntryInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
 @admin.register(Account)
-class AccountAdmin(ReadOnlyAdmin):
+class AccountAdmin(ReadOnlyModelAdmin):
     list_display = ("kind", "currency", "distributor", "balance")
     list_filter = ("kind", "currency")
     search_fields = ("distributor__member_id", "distributor__name")
@@ -25,7 +49,7 @@ class AccountAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Transaction)
-class TransactionAdmin(ReadOnlyAdmin):
+class TransactionAdmin(ReadOnlyModelAdmin):
     list_display = ("id", "kind", "memo", "created_at", "created_by", "run")
     list_filter = ("kind",)
     search_fields = ("memo", "idempotency_key")
@@ -33,7 +57,7 @@ class TransactionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Adjustment)
-class AdjustmentAdmin(ReadOnlyAdmin):
+class AdjustmentAdmin(ReadOnlyModelAdmin):
     list_display = ("distributor", "amount", "currency", "reference", "created_by", "created_at")
     search_fields = ("distributor__member_id", "reference", "reason")
     list_select_related = ("distributor", "created_by")

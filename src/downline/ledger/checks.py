@@ -3,11 +3,11 @@
 1. Each transaction's entries sum to zero in each currency.
 2. Each account's stored balance equals the sum of its entries.
 3. A wallet never holds a debit balance, a clawback receivable never a credit balance.
-4. Each final run's total paid equals the sum of its commission lines (the totals of its line
-   blocks) and what its transaction posted to commission expense; ``deep=True`` also unpacks
-   every block and checks that its lines sum to its total.
-5. Each clawback's amount equals the sum of its lines and what its transaction posted to
-   commission expense (negated).
+
+Then every handler of the ``core.hooks.LEDGER_CHECKS`` hook adds its own (``deep=True`` asks for
+the slow ones too): compensation checks that each final run and each clawback reconcile with
+their lines and what they posted (``compensation.reconcile``). The ledger does not import the
+apps that post to it.
 """
 
 from __future__ import annotations
@@ -15,15 +15,12 @@ from __future__ import annotations
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from downline.compensation.models import Clawback, CommissionLine, LineBlock, Run
+from downline.core import hooks
 
-from .models import Account, Entry, Transaction
+from .models import Account, Entry
 
 ENTRY = Entry._meta.db_table
 ACCOUNT = Account._meta.db_table
-TRANSACTION = Transaction._meta.db_table
-LINE = CommissionLine._meta.db_table
-BLOCK = LineBlock._meta.db_table
 
 
 def _rows(sql: str, params: list | None = None) -> list[tuple]:
@@ -32,41 +29,9 @@ def _rows(sql: str, params: list | None = None) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _expense_posted(column: str) -> dict[int, int]:
-    """Σ of commission-expense entries per transaction, keyed by ``column`` of the transaction."""
-    return dict(
-        _rows(
-            f"""SELECT t.{column}, SUM(e.amount) FROM {ENTRY} e
-                JOIN {TRANSACTION} t ON t.id = e.transaction_id
-                JOIN {ACCOUNT} a ON a.id = e.account_id
-                WHERE a.kind = %s AND t.{column} IS NOT NULL GROUP BY t.{column}""",
-            [Account.Kind.COMMISSION_EXPENSE.value],
-        )
-    )
-
-
-def _block_violations() -> list[str]:
-    from downline.compensation.line_blocks import unpack
-
-    found = []
-    for block_id, run_id, recipient, lines, amount, data in LineBlock.objects.values_list(
-        "pk", "run_id", "recipient_id", "lines", "amount", "data"
-    ).iterator(chunk_size=10_000):
-        records = unpack(data)
-        if len(records) != lines or int(records["amount"].sum()) != amount:
-            found.append(
-                _(
-                    "The lines of recipient #%(recipient)s in run #%(run)s (block #%(block)s) "
-                    "do not add up to the block's total %(amount)s."
-                )
-                % {"recipient": recipient, "run": run_id, "block": block_id, "amount": amount}
-            )
-    return found
-
-
 def violations(*, deep: bool = False) -> list[str]:
     """One sentence per broken invariant (empty: the ledger is sound)."""
-    found: list[str] = _block_violations() if deep else []
+    found: list[str] = []
     for transaction_id, currency, total in _rows(
         f"""SELECT e.transaction_id, a.currency, SUM(e.amount) FROM {ENTRY} e
             JOIN {ACCOUNT} a ON a.id = e.account_id
@@ -105,49 +70,6 @@ def violations(*, deep: bool = False) -> list[str]:
             _("Account #%(id)s (%(kind)s) has a balance on the wrong side: %(balance)s.")
             % {"id": account_id, "kind": kind, "balance": balance}
         )
-    line_totals = dict(_rows(f"SELECT run_id, SUM(amount) FROM {BLOCK} GROUP BY run_id"))
-    posted = _expense_posted("run_id")
-    for run in Run.objects.filter(kind=Run.Kind.FINAL).select_related("period"):
-        lines = int(line_totals.get(run.pk, 0))
-        expense = int(posted.get(run.pk, 0))
-        if lines != run.total_paid or expense != run.total_paid:
-            found.append(
-                _(
-                    "Final run #%(run)s of %(period)s paid %(total)s, but its lines sum to "
-                    "%(lines)s and it posted %(posted)s to commission expense."
-                )
-                % {
-                    "run": run.pk,
-                    "period": run.period.code,
-                    "total": run.total_paid,
-                    "lines": lines,
-                    "posted": expense,
-                }
-            )
-    claw_lines = dict(_rows(f"SELECT clawback_id, SUM(amount) FROM {LINE} GROUP BY clawback_id"))
-    posted_by_transaction = dict(
-        _rows(
-            f"""SELECT e.transaction_id, SUM(e.amount) FROM {ENTRY} e
-                JOIN {ACCOUNT} a ON a.id = e.account_id
-                WHERE a.kind = %s GROUP BY e.transaction_id""",
-            [Account.Kind.COMMISSION_EXPENSE.value],
-        )
-    )
-    for clawback in Clawback.objects.select_related("return_order"):
-        lines = int(claw_lines.get(clawback.pk, 0))
-        expense = int(posted_by_transaction.get(clawback.ledger_transaction_id, 0))
-        if lines != clawback.amount or expense != clawback.amount:
-            found.append(
-                _(
-                    "Clawback #%(id)s of return %(order)s took back %(amount)s, but its lines "
-                    "sum to %(lines)s and it posted %(posted)s to commission expense."
-                )
-                % {
-                    "id": clawback.pk,
-                    "order": clawback.return_order.number,
-                    "amount": clawback.amount,
-                    "lines": lines,
-                    "posted": expense,
-                }
-            )
+    for sentences in hooks.LEDGER_CHECKS.fire(deep=deep):
+        found.extend(sentences)
     return found

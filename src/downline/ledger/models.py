@@ -30,6 +30,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from downline.core.phrases import render_stored
+
+from . import memos  # noqa: F401  (registers the memo phrases rendered below)
+
 
 class Account(models.Model):
     class Kind(models.TextChoices):
@@ -93,6 +97,14 @@ class Transaction(models.Model):
 
     kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
     memo = models.CharField(_("memo"), max_length=300)
+    memo_key = models.CharField(
+        _("memo key"),
+        max_length=60,
+        null=True,
+        blank=True,
+        help_text=_("the memo as a message key, rendered in the reader's language"),
+    )
+    memo_params = models.JSONField(_("memo parameters"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -121,6 +133,12 @@ class Transaction(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.memo}"
+
+    @property
+    def text(self) -> str:
+        """The memo in the reader's language (``memo`` keeps the English text as written;
+        rows from before memo keys are recognised from it)."""
+        return render_stored(self.memo_key, self.memo_params, self.memo)
 
 
 class Entry(models.Model):
@@ -184,3 +202,63 @@ class Adjustment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.distributor_id} {self.amount} {self.currency}"
+
+
+class AdjustmentRequest(models.Model):
+    """An adjustment above ``DOWNLINE_ADJUSTMENT_APPROVAL_LIMIT`` waiting for a second staff
+    member (four eyes): ``pending`` until a different finance or admin login approves it (then
+    it is posted and ``adjustment`` names the result) or rejects it with a reason. Who asked,
+    who decided, when and why stay on the row: the request is its own audit record."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting for approval")
+        APPROVED = "approved", _("approved and posted")
+        REJECTED = "rejected", _("rejected")
+
+    distributor = models.ForeignKey(
+        "genealogy.Distributor",
+        verbose_name=_("distributor"),
+        on_delete=models.PROTECT,
+        related_name="adjustment_requests",
+    )
+    currency = models.CharField(_("currency"), max_length=16)
+    amount = models.BigIntegerField(_("amount (minor units)"))
+    reason = models.TextField(_("reason"))
+    reference = models.CharField(_("reference"), max_length=100)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.PENDING
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    rejection_reason = models.TextField(_("reason of the rejection"), blank=True)
+    adjustment = models.OneToOneField(
+        Adjustment,
+        verbose_name=_("posted adjustment"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="request",
+    )
+
+    class Meta:
+        verbose_name = _("adjustment request")
+        verbose_name_plural = _("adjustment requests")
+        ordering = ("-requested_at", "-id")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.distributor_id} {self.amount} {self.currency} {self.status}"

@@ -2,7 +2,8 @@
 
 ``post`` writes a transaction and all its entries in one statement (one ``COPY`` on
 PostgreSQL, whose trigger then checks the sum per transaction), after checking that the entries
-sum to zero per currency, and moves the stored balances in the same database transaction.
+sum to zero per currency, and moves the stored balances in the same database transaction. A
+transaction that would take a balance beyond ±``core.limits.MAX_BALANCE`` is refused whole.
 
 ``distributor_entries`` turns signed amounts owed to distributors (positive: the company owes
 more, e.g. commissions; negative: a clawback or a debit adjustment) into wallet and clawback
@@ -16,12 +17,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from django.db import connection, transaction
+from django.db import DataError, connection, transaction
 from django.utils.translation import gettext as _
 
 from downline.accounts.models import User
+from downline.core.bulk_sql import insert_rows, is_postgresql, read_columns
 from downline.core.errors import DownlineError
-from downline.exchange.bulk_sql import insert_rows, is_postgresql, read_columns
+from downline.core.limits import MAX_BALANCE
+from downline.core.phrases import Phrase, split
 
 from .models import Account, Entry, Transaction
 
@@ -160,7 +163,7 @@ def distributor_entries(
 
 def post(
     kind: str,
-    memo: str,
+    memo: str | Phrase,
     entries: Entries,
     *,
     currency: str,
@@ -168,7 +171,11 @@ def post(
     idempotency_key: str | None = None,
     run_id: int | None = None,
 ) -> Transaction:
-    """Write one balanced transaction in ``currency`` and move the balances of its accounts."""
+    """Write one balanced transaction in ``currency`` and move the balances of its accounts.
+
+    A ``memo`` given as a :class:`Phrase` is stored as its key and parameters (rendered in the
+    reader's language) next to its English text."""
+    memo, memo_key, memo_params = split(memo)
     if not connection.in_atomic_block:
         raise RuntimeError("post must run inside transaction.atomic")
     accounts = entries.accounts.astype(np.int64)
@@ -191,7 +198,13 @@ def post(
         )
     with transaction.atomic():
         record = Transaction.objects.create(
-            kind=kind, memo=memo, created_by=actor, idempotency_key=idempotency_key, run_id=run_id
+            kind=kind,
+            memo=memo,
+            memo_key=memo_key,
+            memo_params=memo_params,
+            created_by=actor,
+            idempotency_key=idempotency_key,
+            run_id=run_id,
         )
         insert_rows(
             Entry,
@@ -202,7 +215,7 @@ def post(
             },
             len(amounts),
         )
-        _move_balances(unique, deltas)
+        _move_balances(unique, deltas, memo)
     return record
 
 
@@ -228,17 +241,59 @@ def _accounts_in_currency(account_ids: np.ndarray, currency: str) -> int:
         return found
 
 
-def _move_balances(account_ids: np.ndarray, deltas: np.ndarray) -> None:
+def _move_balances(account_ids: np.ndarray, deltas: np.ndarray, memo: str) -> None:
+    """Add ``deltas`` to the balances of ``account_ids``; refuse (``LedgerError``, the caller's
+    savepoint rolls back) when a balance would leave ±``core.limits.MAX_BALANCE``."""
     table = Account._meta.db_table
     with connection.cursor() as cursor:
         if is_postgresql():
-            cursor.execute(
-                f"""UPDATE {table} AS a SET balance = a.balance + d.delta
-                    FROM unnest(%s::bigint[], %s::bigint[]) AS d(id, delta) WHERE a.id = d.id""",
-                [account_ids.tolist(), deltas.tolist()],
-            )
+            try:
+                cursor.execute(
+                    f"""UPDATE {table} AS a SET balance = a.balance + d.delta
+                        FROM unnest(%s::bigint[], %s::bigint[]) AS d(id, delta)
+                        WHERE a.id = d.id""",
+                    [account_ids.tolist(), deltas.tolist()],
+                )
+            except DataError as error:  # beyond 64 bits: "bigint out of range"
+                raise _balance_refusal(memo) from error
         else:
             cursor.executemany(
                 f"UPDATE {table} SET balance = balance + %s WHERE id = %s",
                 list(zip(deltas.tolist(), account_ids.tolist(), strict=True)),
             )
+    if _balance_beyond_limit(account_ids):
+        raise _balance_refusal(memo)
+
+
+def _balance_refusal(memo: str) -> LedgerError:
+    return LedgerError(
+        _(
+            "Ledger transaction %(memo)r would take an account's balance beyond %(limit)s minor "
+            "units, the largest balance an account may hold; nothing was posted."
+        )
+        % {"memo": memo, "limit": f"{MAX_BALANCE:,}"}
+    )
+
+
+def _balance_beyond_limit(account_ids: np.ndarray) -> bool:
+    """Whether any of ``account_ids`` holds a balance beyond ±``MAX_BALANCE`` (on SQLite an
+    integer that overflowed became a float, which compares beyond it as well)."""
+    table = Account._meta.db_table
+    condition = "(balance > %s OR balance < %s)"
+    with connection.cursor() as cursor:
+        if is_postgresql():
+            cursor.execute(
+                f"SELECT 1 FROM {table} WHERE id = ANY(%s) AND {condition} LIMIT 1",
+                [account_ids.tolist(), MAX_BALANCE, -MAX_BALANCE],
+            )
+            return cursor.fetchone() is not None
+        for start in range(0, len(account_ids), 10_000):
+            part = account_ids[start : start + 10_000].tolist()
+            cursor.execute(
+                f"SELECT 1 FROM {table} WHERE id IN ({', '.join(['%s'] * len(part))}) "
+                f"AND {condition} LIMIT 1",
+                [*part, MAX_BALANCE, -MAX_BALANCE],
+            )
+            if cursor.fetchone() is not None:
+                return True
+        return False

@@ -4,7 +4,8 @@ Every ``do_*`` function validates first, runs in one transaction and raises ``Or
 ``ProductError`` or ``AutoshipError`` (all ``DownlineError``) with a sentence naming the order,
 product or member and the reason; on an error nothing is written.
 
-Volume rules (applied with ``volumes.apply_volume_delta`` in the same transaction as the order):
+Volume rules (recorded with ``volumes.append_volume_change`` in the same transaction as the order
+and folded into the uplines' rows by ``volumes.fold_volume_changes``; readers see them at once):
 
 * A paid order adds its PV/CV to the credited distributor's ``pv``/``cv`` (and to
   ``customer_pv``/``customer_cv`` when a retail customer bought it) and to the group volumes of
@@ -14,7 +15,8 @@ Volume rules (applied with ``volumes.apply_volume_delta`` in the same transactio
   volume comes off in the period the return is processed, and closed periods never change.
   A return of an order whose own period is already closed (``after_close``) moves no volume:
   the closed period keeps it, and the commissions it produced are clawed back instead
-  (``compensation.clawbacks.do_claw_back``, in the same transaction).
+  (the ``core.hooks.RETURN_AFTER_CLOSE`` hook, handled by ``compensation.clawbacks``, in the
+  same transaction).
 * A cancellation (a paid order, no returns, its period still open) subtracts the whole order in
   the order's own period.
 
@@ -38,7 +40,11 @@ from django.utils.translation import gettext as _
 
 from downline.accounts.models import User
 from downline.calendar import local_day
+from downline.core import events as outbox
+from downline.core import hooks
 from downline.core.errors import DownlineError
+from downline.core.ids import is_valid_id
+from downline.core.limits import check_money, check_quantity, check_volume
 from downline.genealogy.locks import hold_network_shared
 from downline.genealogy.models import Distributor
 from downline.periods.actions import do_ensure_period_for
@@ -65,7 +71,7 @@ from .rules import (
     order_kind,
 )
 from .selectors import VOLUME_FIELDS, VolumeDifference, compare_period_volumes, returned_quantities
-from .volumes import VolumeDelta, apply_volume_delta
+from .volumes import VolumeDelta, append_volume_change
 
 logger = logging.getLogger(__name__)
 
@@ -188,6 +194,14 @@ def _set_price(product: Product, currency: str, amount: int) -> ProductPrice:
             )
             % {"sku": product.sku, "currency": currency, "amount": amount}
         )
+    check_money(
+        amount,
+        currency,
+        field="price",
+        label=_("Product %(sku)s: the %(currency)s price")
+        % {"sku": product.sku, "currency": currency},
+        error=ProductError,
+    )
     price, _created = ProductPrice.objects.update_or_create(
         product=product, currency=currency, defaults={"amount": amount}
     )
@@ -219,7 +233,12 @@ def _clean_volume(value: object, label: str, sku: str) -> int:
             )
             % {"sku": sku, "label": label, "value": value}
         )
-    return int(value)
+    return check_volume(
+        int(value),
+        field=label.lower(),
+        label=_("Product %(sku)s: %(label)s") % {"sku": sku, "label": label},
+        error=ProductError,
+    )
 
 
 def _apply_names(product: Product, names: Mapping[str, str]) -> None:
@@ -283,6 +302,7 @@ def do_place_order(
             % {"member": buyer.member_id}
         )
     order_lines = _priced_lines(lines, currency, buyer)
+    _check_totals(order_lines, currency, buyer)
     paid_at = _aware(
         paid_at or timezone.now(),
         _("Order of member %(member)s: the payment time must be a date and time with a time zone.")
@@ -336,6 +356,23 @@ def do_place_order(
         line.order = order
     OrderLine.objects.bulk_create(order_lines)
     _move_volumes(order, sign=1, period_id=period.pk)
+    outbox.record_event(
+        outbox.ORDER_PAID,
+        {
+            "order": order.number,
+            "member": credited.member_id,
+            "buyer": buyer.member_id,
+            "customer_order": order.is_customer_order,
+            "kind": order.kind,
+            "currency": order.currency,
+            "amount": order.amount,
+            "pv": order.pv,
+            "cv": order.cv,
+            "period": period.code,
+            "paid_at": order.paid_at.isoformat(),
+        },
+        member_id=credited.pk,
+    )
     return order
 
 
@@ -451,15 +488,33 @@ def do_return_order(
     for line in return_lines:
         line.order = refund
     OrderLine.objects.bulk_create(return_lines)
-    if after_close:
-        from downline.compensation.clawbacks import do_claw_back
-
-        do_claw_back(refund)
-    else:
-        _move_volumes(refund, sign=-1, period_id=period.pk)
     everything_returned = all(left[pk] == requested.get(pk, 0) for pk in original_lines)
     original.status = Order.Status.RETURNED if everything_returned else Order.Status.PARTLY_RETURNED
     original.save(update_fields=["status"])
+    outbox.record_event(
+        outbox.ORDER_RETURNED,
+        {
+            "order": original.number,
+            "return": refund.number,
+            "member": Distributor.objects.values_list("member_id", flat=True).get(
+                pk=original.distributor_id
+            ),
+            "buyer": original.buyer.member_id,
+            "status": original.status,
+            "after_close": after_close,
+            "currency": refund.currency,
+            "amount": refund.amount,
+            "pv": refund.pv,
+            "cv": refund.cv,
+            "period": period.code,
+            "refunded_at": refunded_at.isoformat(),
+        },
+        member_id=original.distributor_id,
+    )
+    if after_close:
+        hooks.RETURN_AFTER_CLOSE.fire(refund=refund)  # compensation claws back, in this transaction
+    else:
+        _move_volumes(refund, sign=-1, period_id=period.pk)
     return refund
 
 
@@ -497,7 +552,8 @@ def do_cancel_order(order: Order, *, reason: str, actor: User | None = None) -> 
 
 
 def _move_volumes(order: Order, *, sign: int, period_id: int) -> None:
-    """Add (``sign`` 1) or subtract (-1) ``order``'s volume for its credited distributor."""
+    """Add (``sign`` 1) or subtract (-1) ``order``'s volume for its credited distributor: one
+    ``VolumeChange`` row, which no other order waits for (see ``volumes``)."""
     if not order.pv and not order.cv:
         return
     delta = VolumeDelta(
@@ -506,7 +562,7 @@ def _move_volumes(order: Order, *, sign: int, period_id: int) -> None:
         customer_pv=order.pv if order.is_customer_order else 0,
         customer_cv=order.cv if order.is_customer_order else 0,
     )
-    apply_volume_delta(
+    append_volume_change(
         period_id=period_id,
         distributor_id=order.distributor_id,
         delta=delta if sign > 0 else delta.negated(),
@@ -560,6 +616,13 @@ def _priced_lines(
                     "quantity": quantity,
                 }
             )
+        check_quantity(
+            quantity,
+            field="quantity",
+            label=_("Order of member %(member)s, line %(line)s (%(sku)s): the quantity")
+            % {"member": buyer.member_id, "line": index, "sku": product.sku},
+            error=OrderError,
+        )
         product_ids.add(product.pk)
     products = Product.objects.in_bulk(product_ids)
     prices = dict(
@@ -605,6 +668,25 @@ def _priced_lines(
             )
         )
     return priced
+
+
+def _check_totals(order_lines: list[OrderLine], currency: str, buyer: Distributor) -> None:
+    """An order's amount, PV and CV stay within ``core.limits`` (one operation)."""
+    names = {"member": buyer.member_id}
+    check_money(
+        sum(line.amount for line in order_lines),
+        currency,
+        field="amount",
+        label=_("Order of member %(member)s: the amount") % names,
+        error=OrderError,
+    )
+    for field_name, label in (("pv", "PV"), ("cv", "CV")):
+        check_volume(
+            sum(getattr(line, field_name) for line in order_lines),
+            field=field_name,
+            label=_("Order of member %(member)s: the %(label)s") % {**names, "label": label},
+            error=OrderError,
+        )
 
 
 def _unpack_line(line: object, index: int, buyer: Distributor) -> tuple[Product, object]:
@@ -719,9 +801,12 @@ def _order_for_key(existing: Order, buyer: Distributor) -> Order:
 
 def _clean_new_number(number: object) -> str:
     text = number.strip() if isinstance(number, str) else ""
-    if not text or len(text) > _NUMBER_LENGTH:
+    if not is_valid_id(text):  # the id alphabet of downline.core.ids (docs/csv-format.md)
         raise OrderError(
-            _("%(number)r is not a valid order number (1 to %(limit)s characters).")
+            _(
+                "%(number)r is not a valid order number: 1 to %(limit)s characters, letters "
+                "A-Z or a-z, digits, '.', '_' or '-', starting with a letter or a digit."
+            )
             % {"number": number, "limit": _NUMBER_LENGTH}
         )
     if Order.objects.filter(number=text).exists():
@@ -783,8 +868,9 @@ def do_create_autoship(
         )
     try:
         lines = _priced_lines(items, currency, member)
+        _check_totals(lines, currency, member)
     except OrderError as error:
-        raise AutoshipError(error.message) from None
+        raise AutoshipError(error.message, field=error.field) from None
     starts_on = starts_on or local_day(timezone.now(), settings.DOWNLINE_TIME_ZONE)
     autoship = Autoship.objects.create(
         distributor=member,

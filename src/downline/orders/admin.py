@@ -1,20 +1,24 @@
 """Operator screens for products, orders, autoships and live volumes.
 
-Every write goes through ``actions``: the product form and its price inline are validated like
-the actions validate and then saved with ``do_create_product``/``do_update_product``/
-``do_set_price``/``do_remove_price``; an autoship is created with ``do_create_autoship`` and
-cancelled with ``do_cancel_autoship``. Orders and volumes are read-only here.
+Products and their prices stay editable here: each save goes through ``do_create_product``/
+``do_update_product``/``do_set_price``/``do_remove_price`` (validated, recorded), and a product
+is catalogue data, not money already moved. Orders, order lines, autoships and volumes are
+READ-ONLY: returns, autoships (create, cancel) and everything that moves volume or money are
+changed in the console (``/console/``) through the actions.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -23,6 +27,7 @@ from downline.core.formatting import (
     format_amount,
     format_money,
     format_volume,
+    format_volume_amount,
     parse_money,
     parse_volume,
 )
@@ -30,8 +35,6 @@ from downline.money import minor_units
 
 from .actions import (
     LANGUAGES,
-    do_cancel_autoship,
-    do_create_autoship,
     do_create_product,
     do_remove_price,
     do_set_price,
@@ -48,6 +51,7 @@ from .models import (
     ProductPrice,
 )
 from .rules import is_currency_code
+from .volumes import fold_volume_changes
 
 
 class ActionErrorsAsMessages:
@@ -60,6 +64,21 @@ class ActionErrorsAsMessages:
         except DownlineError as error:
             self.message_user(request, error.message, messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
+
+
+class ReadOnlyModelAdmin(admin.ModelAdmin):
+    """No add, change or delete, and no list actions: the admin only shows these rows."""
+
+    actions = None
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 # --- products -----------------------------------------------------------------------------
@@ -93,8 +112,8 @@ class ProductForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["pv_points"].initial = format_volume(self.instance.pv or 0, "")
-        self.fields["cv_points"].initial = format_volume(self.instance.cv or 0, "")
+        self.fields["pv_points"].initial = format_volume_amount(self.instance.pv or 0)
+        self.fields["cv_points"].initial = format_volume_amount(self.instance.cv or 0)
 
 
 class PriceForm(forms.ModelForm):
@@ -258,8 +277,9 @@ class OrderLineInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
-    """Orders and returns, read-only; they are written by the shop, the API and imports."""
+class OrderAdmin(ReadOnlyModelAdmin):
+    """Orders and returns, read-only; they are written by the shop, the API and imports, and
+    returned in the console (``/console/returns/``)."""
 
     inlines = (OrderLineInline,)
     list_display = (
@@ -279,6 +299,7 @@ class OrderAdmin(admin.ModelAdmin):
     list_select_related = ("buyer", "distributor", "period")
     date_hierarchy = "paid_at"
     fields = (
+        "console",
         "number",
         "status",
         "kind",
@@ -301,14 +322,13 @@ class OrderAdmin(admin.ModelAdmin):
     )
     readonly_fields = fields
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
-        return False
+    @admin.display(description=_("console"))
+    def console(self, order: Order) -> str:
+        """Returns of this order are recorded in the console."""
+        if order.returns_order_id is not None:
+            return "—"
+        url = f"{reverse('web:console_returns')}?{urlencode({'order': order.number})}"
+        return format_html('<a href="{}">{}</a>', url, gettext("Return items in the console"))
 
     @admin.display(description=_("buyer"), ordering="buyer__member_id")
     def buyer_id_display(self, order: Order) -> str:
@@ -337,9 +357,15 @@ class OrderAdmin(admin.ModelAdmin):
 class AutoshipItemInline(admin.TabularInline):
     model = AutoshipItem
     fields = ("product", "quantity")
-    autocomplete_fields = ("product",)
-    extra = 1
-    min_num = 1
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Autoship | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Autoship | None = None) -> bool:
+        return False
 
 
 class AutoshipRunInline(admin.TabularInline):
@@ -356,26 +382,11 @@ class AutoshipRunInline(admin.TabularInline):
         return False
 
 
-class AutoshipForm(forms.ModelForm):
-    class Meta:
-        model = Autoship
-        fields = ("distributor", "day_of_month", "currency")
-
-    def clean_currency(self) -> str:
-        currency = self.cleaned_data["currency"].strip().upper()
-        if not is_currency_code(currency):
-            raise forms.ValidationError(
-                _("Enter a three-letter currency code such as EUR."), code="invalid"
-            )
-        return currency
-
-
 @admin.register(Autoship)
-class AutoshipAdmin(ActionErrorsAsMessages, admin.ModelAdmin):
-    """Autoships are created here (through ``do_create_autoship``) and cancelled with the list
-    action; they are not edited in place."""
+class AutoshipAdmin(ReadOnlyModelAdmin):
+    """Autoships, read-only: they are created and cancelled on the member's console page
+    (``do_create_autoship``, ``do_cancel_autoship``)."""
 
-    form = AutoshipForm
     list_display = (
         "id",
         "member_display",
@@ -388,79 +399,30 @@ class AutoshipAdmin(ActionErrorsAsMessages, admin.ModelAdmin):
     list_filter = ("active", "currency", "day_of_month")
     search_fields = ("distributor__member_id",)
     list_select_related = ("distributor",)
-    raw_id_fields = ("distributor",)
-    actions = ("cancel_autoships",)
+    inlines = (AutoshipItemInline, AutoshipRunInline)
+    fields = (
+        "console",
+        "distributor",
+        "day_of_month",
+        "currency",
+        "active",
+        "next_run_on",
+        "last_run_on",
+        "created_at",
+        "created_by",
+        "cancelled_at",
+        "cancelled_by",
+    )
+    readonly_fields = fields
 
-    def get_inlines(self, request: HttpRequest, obj: Autoship | None):
-        return (AutoshipItemInline,) if obj is None else (AutoshipItemInline, AutoshipRunInline)
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Autoship | None = None):
-        if obj is None:
-            return ()
-        return (
-            "distributor",
-            "day_of_month",
-            "currency",
-            "active",
-            "next_run_on",
-            "last_run_on",
-            "created_at",
-            "created_by",
-            "cancelled_at",
-            "cancelled_by",
-        )
-
-    def get_fields(self, request: HttpRequest, obj: Autoship | None = None):
-        return self.get_readonly_fields(request, obj) or AutoshipForm.Meta.fields
-
-    def has_change_permission(self, request: HttpRequest, obj: Autoship | None = None) -> bool:
-        return obj is None and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Autoship | None = None) -> bool:
-        return False
+    @admin.display(description=_("console"))
+    def console(self, autoship: Autoship) -> str:
+        url = reverse("web:console_autoships", args=[autoship.distributor.member_id])
+        return format_html('<a href="{}">{}</a>', url, gettext("Change this in the console"))
 
     @admin.display(description=_("member"), ordering="distributor__member_id")
     def member_display(self, autoship: Autoship) -> str:
         return autoship.distributor.member_id
-
-    def save_model(self, request, obj, form, change) -> None:
-        """Creation waits for the items (``save_related``): an autoship is written whole."""
-
-    def save_related(self, request, form, formsets, change) -> None:
-        items = [
-            (item_form.cleaned_data["product"], item_form.cleaned_data["quantity"])
-            for formset in formsets
-            for item_form in formset.forms
-            if item_form.cleaned_data and not item_form.cleaned_data.get("DELETE")
-        ]
-        data = form.cleaned_data
-        autoship = do_create_autoship(
-            data["distributor"],
-            data["day_of_month"],
-            items,
-            data["currency"],
-            actor=request.user,
-        )
-        form.instance.pk = autoship.pk
-        form.instance._state.adding = False
-        for formset in formsets:
-            formset.new_objects = list(autoship.items.all())
-            formset.changed_objects, formset.deleted_objects = [], []
-
-    @admin.action(description=_("Cancel the selected autoships"), permissions=["view"])
-    def cancel_autoships(self, request: HttpRequest, queryset: QuerySet[Autoship]) -> None:
-        for autoship in queryset.filter(active=True):
-            try:
-                do_cancel_autoship(autoship, actor=request.user)
-            except DownlineError as error:
-                self.message_user(request, error.message, messages.ERROR)
-            else:
-                self.message_user(
-                    request,
-                    gettext("Autoship %(autoship)s of member %(member)s is cancelled.")
-                    % {"autoship": autoship.pk, "member": autoship.distributor.member_id},
-                    messages.SUCCESS,
-                )
 
 
 # --- volumes ------------------------------------------------------------------------------
@@ -477,7 +439,7 @@ def _volume_column(field: str, label: str, unit: str) -> Callable[[Any, PeriodVo
 
 
 @admin.register(PeriodVolume)
-class PeriodVolumeAdmin(admin.ModelAdmin):
+class PeriodVolumeAdmin(ReadOnlyModelAdmin):
     """Live volumes, read-only: orders move them; ``check_volumes --fix`` repairs them."""
 
     list_display = (
@@ -507,14 +469,11 @@ class PeriodVolumeAdmin(admin.ModelAdmin):
     )
     readonly_fields = fields
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: PeriodVolume | None = None):
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: PeriodVolume | None = None):
-        return False
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PeriodVolume]:
+        """The volume rows with every pending order folded in first (``volumes``), so the
+        list shows every order committed before the page."""
+        fold_volume_changes()
+        return super().get_queryset(request)
 
     @admin.display(description=_("member"), ordering="distributor__member_id")
     def member_display(self, row: PeriodVolume) -> str:

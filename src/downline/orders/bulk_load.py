@@ -12,7 +12,8 @@ same orders one by one through ``actions`` would:
   ``returned`` when its returns take back all of its PV, CV and amount, else
   ``partly_returned``;
 * the ``PeriodVolume`` rows of every period the new orders fall in are recomputed from all
-  orders of those periods (see :func:`period_volume_table`) and written in one pass.
+  orders of those periods (see :func:`period_volume_table`) and written in one pass; the
+  ``VolumeChange`` rows of those periods not folded yet are dropped (the rows include them).
 
 The caller validates every row first (``downline.dataset.csv_io`` checks the format and the
 cross-file rules, the importer checks closed periods) while holding
@@ -32,9 +33,7 @@ import numpy as np
 from django.db import connection, transaction
 from django.utils import timezone
 
-from downline.dataset.tables import Network
-from downline.engine.tree import Tree
-from downline.exchange.bulk_sql import (
+from downline.core.bulk_sql import (
     Const,
     indexes_rebuilt_after,
     insert_rows,
@@ -47,8 +46,10 @@ from downline.exchange.bulk_sql import (
     update_rows,
     upsert_rows,
 )
+from downline.dataset.tables import Network
+from downline.engine.tree import Tree
 
-from .models import Order, OrderLine, PeriodVolume
+from .models import Order, OrderLine, PeriodVolume, VolumeChange
 from .selectors import VOLUME_FIELDS
 
 IMPORTED_LINE = "Imported"
@@ -126,7 +127,7 @@ def lock_orders_for_bulk_load() -> None:
     network lock shared before they touch orders or volumes (see ``volumes``), so they queue
     behind a bulk load instead of crossing it.
     """
-    lock_tables(Order, OrderLine, PeriodVolume)
+    lock_tables(Order, OrderLine, PeriodVolume, VolumeChange)
 
 
 def read_stored_orders(numbers: Collection[str] | None = None) -> StoredOrders:
@@ -253,6 +254,8 @@ def do_bulk_load_orders(
         )
         phase_done("live volumes computed")
         _write_period_volumes(table, stored_rows, member_db_ids)
+        # the rows were recomputed from every order, so the changes not folded yet are in them
+        VolumeChange.objects.filter(period_id__in=table.period_ids).delete()
         phase_done("live volumes written")
     return order_ids
 

@@ -361,7 +361,7 @@ class OrderLine(models.Model):
 
 
 class PeriodVolume(models.Model):
-    """Live volumes of one distributor in one period, moved in the same transaction as orders.
+    """Folded live volumes of one distributor in one period (see ``VolumeChange`` for the rest).
 
     ``pv``/``cv`` are the distributor's own orders plus their retail customers' (the latter also
     in ``customer_pv``/``customer_cv``). ``group_*`` sum the distributor's own and everyone's below
@@ -404,3 +404,37 @@ class PeriodVolume(models.Model):
 
     def __str__(self) -> str:
         return f"{self.period.code} {self.distributor.member_id}"
+
+
+class VolumeChange(models.Model):
+    """A change to live volumes written by an order, a return or a cancellation, not yet folded.
+
+    One row per order: the credited distributor, the period and the signed PV/CV (customer
+    PV/CV too for a retail customer's order). The uplines are not named: the folder
+    (``volumes.fold_volume_changes``) walks the chains when it folds, adds the row into the
+    ``PeriodVolume`` rows of the distributor and of every upline, and deletes it, in one
+    transaction. Live volume = ``PeriodVolume`` + the changes not folded yet. All in hundredths.
+    """
+
+    period = models.ForeignKey(
+        Period, verbose_name=_("period"), on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    distributor = models.ForeignKey(
+        Distributor,
+        verbose_name=_("distributor"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+    pv = models.BigIntegerField(_("PV"), default=0)
+    cv = models.BigIntegerField(_("CV"), default=0)
+    customer_pv = models.BigIntegerField(_("customer PV"), default=0)
+    customer_cv = models.BigIntegerField(_("customer CV"), default=0)
+
+    class Meta:
+        verbose_name = _("volume change not yet folded")
+        verbose_name_plural = _("volume changes not yet folded")
+        indexes = (models.Index(fields=["period", "id"], name="volume_change_period_idx"),)
+
+    def __str__(self) -> str:
+        return f"{self.period_id} {self.distributor_id} {self.pv}/{self.cv}"

@@ -1,5 +1,8 @@
 """Reads of the orders app: order history, period volumes, binary legs, and the from-scratch
-recomputation of a period's volumes that checks the live numbers."""
+recomputation of a period's volumes that checks the live numbers.
+
+Every read of live volumes first folds the period's pending changes
+(``volumes.settle_live_volumes``), so it shows every order committed before it."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from downline.genealogy.models import Distributor
 from downline.periods.models import Period
 
 from .models import Order, OrderLine, PeriodVolume
-from .volumes import VOLUME_FIELDS
+from .volumes import VOLUME_FIELDS, settle_live_volumes
 
 
 class VolumeRow(NamedTuple):
@@ -108,7 +111,9 @@ def returnable_quantities(order: Order) -> dict[int, int]:
 
 
 def member_period_volumes(member: Distributor, period: Period) -> VolumeRow:
-    """The live volumes of ``member`` in ``period`` (zeros when nothing moved them)."""
+    """The live volumes of ``member`` in ``period`` (zeros when nothing moved them), with every
+    order committed before the call folded in (``volumes.settle_live_volumes``)."""
+    settle_live_volumes(period.pk)
     row = (
         PeriodVolume.objects.filter(period=period, distributor=member)
         .values_list(*VOLUME_FIELDS)
@@ -118,7 +123,9 @@ def member_period_volumes(member: Distributor, period: Period) -> VolumeRow:
 
 
 def live_period_volumes(period: Period) -> dict[int, VolumeRow]:
-    """Every non-zero live ``PeriodVolume`` row of ``period``, by distributor id."""
+    """Every non-zero live ``PeriodVolume`` row of ``period``, by distributor id, with every
+    order committed before the call folded in."""
+    settle_live_volumes(period.pk)
     rows = PeriodVolume.objects.filter(period=period).values_list("distributor_id", *VOLUME_FIELDS)
     volumes = {row[0]: VolumeRow(*row[1:]) for row in rows}
     return {member: row for member, row in volumes.items() if not row.is_zero}
@@ -156,6 +163,7 @@ def binary_leg_volumes(member: Distributor, period: Period) -> BinaryLegs:
 def _leg_volumes(
     children: QuerySet[Distributor], period: Period, pv_field: str, cv_field: str
 ) -> list[LegVolume]:
+    settle_live_volumes(period.pk)
     children = list(children.values_list("id", "member_id", "placement_position"))
     volumes = {
         row[0]: row[1:]

@@ -5,7 +5,10 @@ Rules:
 * ``do_create_payout_batch``: every distributor whose wallet holds at least ``minimum`` in the
   currency is paid it all, unless a hold applies (checked in this order): account suspended or
   terminated, compliance hold, missing or invalid bank details (holder, IBAN, BIC), missing tax
-  id. Distributors with a negative net balance (they owe a clawback) are listed as holds too.
+  id, bank details changed less than the cooling-off period ago (``details.cooling_off_hold``).
+  Distributors with a negative net balance (they owe a clawback) are listed as holds too. A
+  batch that would pay nobody is refused (its message counts the holds by reason); nothing is
+  written.
   Each payout's amount moves from the wallet to payouts clearing in the same transaction, so no
   other batch can draw it; each payout gets the idempotency key ``P<payout>-B<batch>``.
 * ``do_approve_payout_batch``: a draft, by a staff member other than its creator.
@@ -16,20 +19,36 @@ Rules:
 * ``do_mark_batch_paid``: clearing → bank for every pending payout, once; a paid batch never
   pays again (a second call is refused and posts nothing).
 * ``do_cancel_payout_batch``: a draft only; every amount returns to its wallet.
+* A batch's ``count`` and ``total`` are its payouts that are pending or paid (what the batch
+  pays): a failed or cancelled payout leaves them at once (``refresh_batch_totals``), so every
+  list of batches shows what the batch pays now.
+
+Four eyes (``accounts.staff``): every action names its actor, an active staff login with the
+finance or admin role (no action runs with ``actor=None``); a batch without a recorded creator
+cannot be approved (cancel it and draw it again); nobody approves, exports, submits or marks
+paid a batch that pays the distributor their own login belongs to, nor fails their own payout.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from collections import Counter
+from datetime import date, datetime
 
 import numpy as np
 from django.db import transaction
+from django.db.models import Count, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from downline.accounts.models import User
+from downline.accounts.staff import money_actor_problem
+from downline.core import events as outbox
 from downline.core.errors import DownlineError
+from downline.core.limits import check_money
+from downline.core.phrases import Phrase
 from downline.genealogy.models import Distributor
+from downline.ledger import memos
 from downline.ledger.models import Account, Transaction
 from downline.ledger.posting import (
     Entries,
@@ -39,9 +58,11 @@ from downline.ledger.posting import (
     lock_accounts,
     post,
 )
+from downline.money import format_decimal
 
 from .bank_details import bic_problem, iban_problem
-from .files import payout_csv, sepa_pain001
+from .details import cooling_off_hold
+from .files import payout_csv, sepa_pain001, without_controls
 from .instructions import BatchFile, Debtor, PayoutInstruction, make_idempotency_key
 from .models import Payout, PayoutBatch, PayoutHold, PayoutProfile
 from .providers import SubmissionStatus, get_provider
@@ -53,24 +74,90 @@ class PayoutError(DownlineError):
     """A payout request that the rules refuse."""
 
 
+PAYING = (Payout.Status.PENDING, Payout.Status.PAID)
+
+
+def check_payout_actor(actor: User | None) -> User:
+    """``actor``, when they may act on payouts; else :class:`PayoutError` says why."""
+    problem = money_actor_problem(actor)
+    if problem or actor is None:
+        raise PayoutError(problem or "")
+    return actor
+
+
+def _refuse_own_payout(batch: PayoutBatch, actor: User) -> None:
+    """Nobody acts on a batch that pays their own distributor account."""
+    own = (
+        Payout.objects.filter(batch_id=batch.pk, distributor__user=actor, status__in=PAYING)
+        .select_related("distributor")
+        .first()
+    )
+    if own is not None:
+        raise PayoutError(
+            _(
+                "Batch #%(batch)s pays %(member)s, the distributor of %(user)s: another staff "
+                "member must act on it."
+            )
+            % {"batch": batch.pk, "member": own.distributor.member_id, "user": actor.username}
+        )
+
+
 def _locked(batch: PayoutBatch) -> PayoutBatch:
     return PayoutBatch.objects.select_for_update().get(pk=batch.pk)
 
 
-def _hold_reason(member: Distributor, profile: PayoutProfile | None) -> tuple[str, str] | None:
+def refresh_batch_totals(batch: PayoutBatch) -> PayoutBatch:
+    """Store in ``batch`` the count and total of its payouts that are pending or paid."""
+    figures = Payout.objects.filter(batch_id=batch.pk, status__in=PAYING).aggregate(
+        count=Count("id"), total=Coalesce(Sum("amount"), 0)
+    )
+    batch.count, batch.total = figures["count"], figures["total"]
+    PayoutBatch.objects.filter(pk=batch.pk).update(count=batch.count, total=batch.total)
+    return batch
+
+
+def _hold_reason(
+    member: Distributor, profile: PayoutProfile | None, now: datetime
+) -> tuple[str, str] | None:
     Reason = PayoutHold.Reason
     if member.status != Distributor.Status.ACTIVE:
         return Reason.SUSPENDED, member.get_status_display()
     if profile is not None and profile.compliance_hold:
         return Reason.COMPLIANCE, profile.compliance_note
-    if profile is None or not profile.iban or not profile.account_holder.strip():
+    if profile is None or not profile.iban or not without_controls(profile.account_holder):
         return Reason.MISSING_BANK_DETAILS, _("No account holder or IBAN.")
     problem = iban_problem(profile.iban) or (bic_problem(profile.bic) if profile.bic else None)
     if problem:
         return Reason.MISSING_BANK_DETAILS, problem
     if not profile.tax_id.strip():
         return Reason.MISSING_TAX_DETAILS, _("No tax id.")
+    cooling = cooling_off_hold(profile, now)
+    if cooling:
+        return Reason.COOLING_OFF, cooling
     return None
+
+
+def _nobody_to_pay(currency: str, minimum: int, holds: list[PayoutHold]) -> PayoutError:
+    """The refusal of a batch that would pay nobody, with the holds counted by reason."""
+    amount = format_decimal(minimum, 2)
+    if not holds:
+        return PayoutError(
+            _(
+                "No batch was drafted: no wallet in %(currency)s holds at least %(minimum)s, "
+                "so there is nothing to pay."
+            )
+            % {"currency": currency, "minimum": amount}
+        )
+    counts = Counter(hold.reason for hold in holds)
+    labels = dict(PayoutHold.Reason.choices)
+    reasons = "; ".join(f"{labels[reason]}: {count}" for reason, count in counts.most_common())
+    return PayoutError(
+        _(
+            "No batch was drafted: every member who could be paid in %(currency)s is held "
+            "(%(reasons)s). Resolve the holds first."
+        )
+        % {"currency": currency, "reasons": reasons}
+    )
 
 
 @transaction.atomic
@@ -87,7 +174,13 @@ def do_create_payout_batch(
         if existing is not None:
             return existing
     if isinstance(minimum, bool) or not isinstance(minimum, int) or minimum <= 0:
-        raise PayoutError(_("The minimum payout must be a positive amount in minor units."))
+        raise PayoutError(
+            _("The minimum payout must be a positive amount in minor units."), field="minimum"
+        )
+    check_money(
+        minimum, currency, field="minimum", label=_("The minimum payout"), error=PayoutError
+    )
+    actor = check_payout_actor(actor)
     lock_accounts()
     batch = PayoutBatch.objects.create(
         currency=currency, minimum=minimum, created_by=actor, idempotency_key=idempotency_key
@@ -109,6 +202,7 @@ def do_create_payout_batch(
     }
     holds: list[PayoutHold] = []
     payouts: list[Payout] = []
+    now = timezone.now()
     for distributor_id in sorted(members):
         member = members[distributor_id]
         if distributor_id in owing:
@@ -122,7 +216,7 @@ def do_create_payout_batch(
             )
             continue
         profile = profiles.get(distributor_id)
-        hold = _hold_reason(member, profile)
+        hold = _hold_reason(member, profile, now)
         if hold is not None:
             holds.append(
                 PayoutHold(
@@ -141,11 +235,13 @@ def do_create_payout_batch(
                 amount=wallets[distributor_id],
                 currency=currency,
                 idempotency_key=f"new-{batch.pk}-{distributor_id}",
-                account_holder=profile.account_holder.strip(),
+                account_holder=without_controls(profile.account_holder),
                 iban=profile.iban,
                 bic=profile.bic,
             )
         )
+    if not payouts:
+        raise _nobody_to_pay(currency, minimum, holds)
     PayoutHold.objects.bulk_create(holds)
     created = Payout.objects.bulk_create(payouts)
     for payout in created:
@@ -154,15 +250,14 @@ def do_create_payout_batch(
     batch.count = len(created)
     batch.total = sum(p.amount for p in created)
     batch.save(update_fields=["count", "total"])
-    if created:
-        _move(
-            created,
-            currency,
-            Transaction.Kind.PAYOUT,
-            f"Payout batch #{batch.pk} drawn",
-            actor,
-            idempotency_key=f"payout-batch:{batch.pk}",
-        )
+    _move(
+        created,
+        currency,
+        Transaction.Kind.PAYOUT,
+        memos.memo(memos.PAYOUT_BATCH_DRAWN, batch=batch.pk),
+        actor,
+        idempotency_key=f"payout-batch:{batch.pk}",
+    )
     return batch
 
 
@@ -170,7 +265,7 @@ def _move(
     payouts: list[Payout],
     currency: str,
     kind: str,
-    memo: str,
+    memo: Phrase,
     actor: User | None,
     *,
     idempotency_key: str | None = None,
@@ -193,7 +288,7 @@ def _move(
 
 
 def _back_to_wallets(
-    payouts: list[Payout], currency: str, kind: str, memo: str, actor: User | None
+    payouts: list[Payout], currency: str, kind: str, memo: Phrase, actor: User | None
 ) -> Transaction:
     """Clearing → wallets (netted with what each owes) for ``payouts``."""
     ids = np.array([p.distributor_id for p in payouts], dtype=np.int64)
@@ -217,11 +312,21 @@ def do_approve_payout_batch(batch: PayoutBatch, *, actor: User) -> PayoutBatch:
             _("Batch #%(batch)s is %(status)s; only a draft can be approved.")
             % {"batch": locked.pk, "status": locked.get_status_display()}
         )
-    if actor is None or actor.pk == locked.created_by_id:
+    actor = check_payout_actor(actor)
+    if locked.created_by_id is None:
+        raise PayoutError(
+            _(
+                "Batch #%(batch)s has no recorded creator, so nobody can be its second pair of "
+                "eyes; cancel it and draw a new batch."
+            )
+            % {"batch": locked.pk}
+        )
+    if actor.pk == locked.created_by_id:
         raise PayoutError(
             _("Batch #%(batch)s must be approved by a staff member other than its creator.")
             % {"batch": locked.pk}
         )
+    _refuse_own_payout(locked, actor)
     locked.status = PayoutBatch.Status.APPROVED
     locked.approved_by = actor
     locked.approved_at = timezone.now()
@@ -268,10 +373,17 @@ def _approved(batch: PayoutBatch, doing: str) -> PayoutBatch:
 
 @transaction.atomic
 def do_export_payout_batch(
-    batch: PayoutBatch, *, file_format: str, debtor: Debtor | None = None, execution_date: date
+    batch: PayoutBatch,
+    *,
+    file_format: str,
+    debtor: Debtor | None = None,
+    execution_date: date,
+    actor: User | None,
 ) -> bytes:
     """The batch as ``csv`` or ``sepa`` (pain.001) bytes; marks it exported."""
+    actor = check_payout_actor(actor)
     locked = _approved(batch, _("exported"))
+    _refuse_own_payout(locked, actor)
     if file_format == "sepa":
         content = sepa_pain001(batch_file(locked, debtor, execution_date))
     elif file_format == "csv":
@@ -292,12 +404,14 @@ def do_submit_payout_batch(
     provider: str,
     debtor: Debtor,
     execution_date: date,
-    actor: User | None = None,
+    actor: User | None,
     **options,
 ) -> list:
     """Hand the batch's pending payouts to provider adapter ``provider``; payouts it fails are
     failed here (their money returns to the wallet). Idempotent through the payout keys."""
+    actor = check_payout_actor(actor)
     locked = _approved(batch, _("submitted"))
+    _refuse_own_payout(locked, actor)
     results = get_provider(provider, **options).submit(batch_file(locked, debtor, execution_date))
     by_key = {p.idempotency_key: p for p in locked.payouts.all()}
     for result in results:
@@ -318,8 +432,16 @@ def do_submit_payout_batch(
 @transaction.atomic
 def do_mark_payout_failed(payout: Payout, *, reason: str, actor: User | None) -> Payout:
     """A pending payout failed: its amount returns to the wallet (netted with what is owed)."""
+    actor = check_payout_actor(actor)
     lock_accounts()
     locked = Payout.objects.select_for_update().get(pk=payout.pk)
+    if locked.distributor.user_id == actor.pk:
+        raise PayoutError(
+            _(
+                "Payout %(key)s pays %(user)s's own distributor account: another staff member must act on it."
+            )
+            % {"key": locked.idempotency_key, "user": actor.username}
+        )
     if locked.status != Payout.Status.PENDING:
         raise PayoutError(
             _("Payout %(key)s is %(status)s; only a pending payout can fail.")
@@ -332,18 +454,20 @@ def do_mark_payout_failed(payout: Payout, *, reason: str, actor: User | None) ->
         [locked],
         locked.currency,
         Transaction.Kind.PAYOUT_FAILED,
-        f"Payout {locked.idempotency_key} failed",
+        memos.memo(memos.PAYOUT_FAILED, payout=locked.idempotency_key),
         actor,
     )
     locked.status = Payout.Status.FAILED
     locked.failure_reason = reason
     locked.save(update_fields=["status", "failure_reason", "updated_at"])
+    refresh_batch_totals(locked.batch)
     return locked
 
 
 @transaction.atomic
 def do_mark_batch_paid(batch: PayoutBatch, *, actor: User | None) -> PayoutBatch:
     """Every pending payout of the batch is paid: clearing → bank, once."""
+    actor = check_payout_actor(actor)
     locked = _locked(batch)
     if locked.status == PayoutBatch.Status.PAID:
         raise PayoutError(
@@ -351,6 +475,7 @@ def do_mark_batch_paid(batch: PayoutBatch, *, actor: User | None) -> PayoutBatch
             % {"batch": locked.pk, "when": timezone.localtime(locked.paid_at).isoformat()}
         )
     locked = _approved(locked, _("paid"))
+    _refuse_own_payout(locked, actor)
     pending = list(locked.payouts.filter(status=Payout.Status.PENDING))
     if pending:
         total = sum(p.amount for p in pending)
@@ -358,7 +483,7 @@ def do_mark_batch_paid(batch: PayoutBatch, *, actor: User | None) -> PayoutBatch
         bank = company_account(Kind.BANK, locked.currency)
         post(
             Transaction.Kind.PAYOUT_PAID,
-            f"Payout batch #{locked.pk} paid",
+            memos.memo(memos.PAYOUT_BATCH_PAID, batch=locked.pk),
             Entries(np.array([clearing.pk, bank.pk]), np.array([total, -total])),
             actor=actor,
             idempotency_key=f"payout-batch-paid:{locked.pk}",
@@ -367,6 +492,28 @@ def do_mark_batch_paid(batch: PayoutBatch, *, actor: User | None) -> PayoutBatch
         Payout.objects.filter(pk__in=[p.pk for p in pending]).update(
             status=Payout.Status.PAID, updated_at=timezone.now()
         )
+        codes = dict(
+            Distributor.objects.filter(pk__in={p.distributor_id for p in pending}).values_list(
+                "pk", "member_id"
+            )
+        )
+        outbox.record_events(
+            outbox.PAYOUT_SENT,
+            (
+                (
+                    p.distributor_id,
+                    {
+                        "payout": p.pk,
+                        "batch": locked.pk,
+                        "member": codes[p.distributor_id],
+                        "currency": p.currency,
+                        "amount": p.amount,
+                    },
+                )
+                for p in pending
+            ),
+        )
+    refresh_batch_totals(locked)
     locked.status = PayoutBatch.Status.PAID
     locked.paid_at = timezone.now()
     locked.save(update_fields=["status", "paid_at"])
@@ -376,6 +523,7 @@ def do_mark_batch_paid(batch: PayoutBatch, *, actor: User | None) -> PayoutBatch
 @transaction.atomic
 def do_cancel_payout_batch(batch: PayoutBatch, *, actor: User | None) -> PayoutBatch:
     """Cancel a draft: every payout's amount returns to its wallet."""
+    actor = check_payout_actor(actor)
     lock_accounts()
     locked = _locked(batch)
     if locked.status != PayoutBatch.Status.DRAFT:
@@ -389,10 +537,11 @@ def do_cancel_payout_batch(batch: PayoutBatch, *, actor: User | None) -> PayoutB
             pending,
             locked.currency,
             Transaction.Kind.PAYOUT_FAILED,
-            f"Payout batch #{locked.pk} cancelled",
+            memos.memo(memos.PAYOUT_BATCH_CANCELLED, batch=locked.pk),
             actor,
         )
         locked.payouts.update(status=Payout.Status.CANCELLED, updated_at=timezone.now())
+    refresh_batch_totals(locked)
     locked.status = PayoutBatch.Status.CANCELLED
     locked.save(update_fields=["status"])
     return locked

@@ -8,7 +8,9 @@ quoted where needed (RFC 4180), one header line with the fixed column names of
 :data:`CSV_COLUMNS`, then one row per instruction in batch order. The amount is a decimal with
 the currency's minor digits (``1250`` EUR → ``12.50``, ``1250`` JPY → ``1250``). A cell that a
 spreadsheet would read as a formula (it starts with ``=``, ``+``, ``-``, ``@``, a tab or a
-carriage return) is written with a leading ``'``.
+carriage return) is written with a leading ``'``. Invisible control and format characters
+(``without_controls``: right-to-left overrides such as U+202E, zero-width characters, C0/C1
+controls) are removed from every cell, so a name cannot reorder or hide what a reader sees.
 
 **SEPA** (:func:`sepa_pain001`): ISO 20022 ``pain.001.001.09``, one payment information block
 for the whole batch. SEPA pays in euro only, to accounts in SEPA countries; an instruction that
@@ -40,6 +42,7 @@ import re
 import unicodedata
 import xml.etree.ElementTree as ET
 
+from downline.core.csv_safety import escape_formula
 from downline.i18n import gettext as _
 from downline.money import format_decimal, minor_units
 from downline.payouts.bank_details import SEPA_COUNTRIES
@@ -143,6 +146,7 @@ def _transliterate_character(character: str, following: str) -> str:
 
 def sepa_text(text: str, limit: int) -> str:
     """``text`` in the SEPA basic Latin character set, at most ``limit`` characters (see above)."""
+    text = without_controls(text)
     text = _GREEK_OU.sub(lambda pair: "".join(_GREEK_OU_LATIN[c] for c in pair[0]), text)
     parts = [
         _transliterate_character(character, text[index + 1 : index + 2])
@@ -187,8 +191,24 @@ def sepa_problem(instruction: PayoutInstruction) -> str | None:
     return None
 
 
+_CONTROL_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def without_controls(text: str) -> str:
+    """``text`` without control, format (bidi overrides and isolates, zero-width characters),
+    surrogate, private-use and unassigned characters, nor line or paragraph separators; tabs and
+    line breaks become spaces, runs of white space one space."""
+    kept = (
+        " " if character in "\t\n\r\x0b\x0c" else character
+        for character in text
+        if character in "\t\n\r\x0b\x0c"
+        or unicodedata.category(character) not in _CONTROL_CATEGORIES
+    )
+    return " ".join("".join(kept).split())
+
+
 def _csv_cell(value: str) -> str:
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+    return escape_formula(without_controls(value))
 
 
 def payout_csv(batch: BatchFile) -> bytes:

@@ -1,4 +1,11 @@
-"""Payout details of distributors, payout batches, their payouts and holds.
+"""Payout details of distributors (with their pending changes and audit history), payout
+batches, their payouts and holds.
+
+A distributor's bank and tax details change in two steps (see ``details.py``): a
+``PayoutDetailsChange`` waits until its e-mail link is followed, then it is applied to the
+``PayoutProfile`` and recorded in ``PayoutDetailsHistory`` (IBANs masked). A change of the bank
+account starts a cooling-off period (``PayoutProfile.bank_changed_at``) during which batches
+hold the member.
 
 A batch moves ``draft → approved → exported → paid`` (or ``cancelled`` while a draft). Creating
 it moves each payout's amount from the wallet to payouts clearing, so no other batch can draw the
@@ -28,6 +35,12 @@ class PayoutProfile(models.Model):
     tax_id = models.CharField(_("tax id"), max_length=40, blank=True)
     compliance_hold = models.BooleanField(_("compliance hold"), default=False)
     compliance_note = models.TextField(_("compliance note"), blank=True)
+    bank_changed_at = models.DateTimeField(
+        _("bank account changed at"),
+        null=True,
+        blank=True,
+        help_text=_("When the account holder, IBAN or BIC last changed; starts the cooling-off."),
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -36,6 +49,134 @@ class PayoutProfile(models.Model):
 
     def __str__(self) -> str:
         return str(self.distributor_id)
+
+
+class PayoutDetailsChange(models.Model):
+    """New payout details a distributor asked for: applied only once the e-mail link is followed.
+
+    Only the newest pending change of a member can be confirmed: asking again supersedes the
+    older one. The full IBAN is kept here until the change is confirmed or superseded.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting for confirmation")
+        CONFIRMED = "confirmed", _("confirmed")
+        SUPERSEDED = "superseded", _("superseded")
+
+    distributor = models.ForeignKey(
+        "genealogy.Distributor",
+        verbose_name=_("distributor"),
+        on_delete=models.PROTECT,
+        related_name="payout_detail_changes",
+    )
+    account_holder = models.CharField(_("account holder"), max_length=140)
+    iban = models.CharField(_("IBAN"), max_length=34)
+    bic = models.CharField(_("BIC"), max_length=11, blank=True)
+    tax_id = models.CharField(_("tax id"), max_length=40)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    requested_at = models.DateTimeField(_("requested at"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    requested_from = models.GenericIPAddressField(_("requested from"), null=True, blank=True)
+    sent_to = models.EmailField(_("confirmation sent to"), blank=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("payout details change")
+        verbose_name_plural = _("payout details changes")
+        ordering = ("-requested_at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.distributor_id} {self.get_status_display()}"
+
+
+class PayoutDetailsHistory(models.Model):
+    """One applied change of a distributor's payout details: who, when, from where, old → new.
+
+    IBANs and tax ids are stored masked (all but the last 4 characters hidden). Rows are only
+    ever added.
+    """
+
+    class Source(models.TextChoices):
+        SELF_SERVICE = "self", _("self-service, confirmed by e-mail")
+        IMPORT = "import", _("import by staff")
+
+    distributor = models.ForeignKey(
+        "genealogy.Distributor",
+        verbose_name=_("distributor"),
+        on_delete=models.PROTECT,
+        related_name="payout_details_history",
+    )
+    changed_at = models.DateTimeField(_("changed at"))
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    source = models.CharField(_("source"), max_length=8, choices=Source.choices)
+    requested_from = models.GenericIPAddressField(_("requested from"), null=True, blank=True)
+    confirmed_from = models.GenericIPAddressField(_("confirmed from"), null=True, blank=True)
+    old_account_holder = models.CharField(_("old account holder"), max_length=140, blank=True)
+    new_account_holder = models.CharField(_("new account holder"), max_length=140, blank=True)
+    old_iban = models.CharField(_("old IBAN (masked)"), max_length=34, blank=True)
+    new_iban = models.CharField(_("new IBAN (masked)"), max_length=34, blank=True)
+    old_bic = models.CharField(_("old BIC"), max_length=11, blank=True)
+    new_bic = models.CharField(_("new BIC"), max_length=11, blank=True)
+    old_tax_id = models.CharField(_("old tax id (masked)"), max_length=40, blank=True)
+    new_tax_id = models.CharField(_("new tax id (masked)"), max_length=40, blank=True)
+    bank_changed = models.BooleanField(_("bank account changed"), default=False)
+
+    class Meta:
+        verbose_name = _("payout details history")
+        verbose_name_plural = _("payout details history")
+        ordering = ("-changed_at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.distributor_id} {self.changed_at:%Y-%m-%d}"
+
+
+class ComplianceHoldChange(models.Model):
+    """A compliance hold set on or lifted from a distributor's payouts: who, when, why.
+
+    Written only by ``details.do_set_compliance_hold`` (the console); rows are only ever
+    added. Kept apart from ``PayoutDetailsHistory``, which the member sees on their own page:
+    a compliance review is staff business.
+    """
+
+    distributor = models.ForeignKey(
+        "genealogy.Distributor",
+        verbose_name=_("distributor"),
+        on_delete=models.PROTECT,
+        related_name="compliance_hold_changes",
+    )
+    hold = models.BooleanField(_("hold set"), help_text=_("False: the hold was lifted."))
+    reason = models.TextField(_("reason"))
+    changed_at = models.DateTimeField(_("changed at"))
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("compliance hold change")
+        verbose_name_plural = _("compliance hold changes")
+        ordering = ("-changed_at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.distributor_id} {'hold' if self.hold else 'lifted'}"
 
 
 class PayoutBatch(models.Model):
@@ -135,6 +276,7 @@ class PayoutHold(models.Model):
         NEGATIVE_BALANCE = "negative", _("negative balance")
         SUSPENDED = "suspended", _("account suspended or terminated")
         COMPLIANCE = "compliance", _("compliance hold")
+        COOLING_OFF = "cooling_off", _("bank details changed recently (cooling-off)")
 
     batch = models.ForeignKey(
         PayoutBatch, verbose_name=_("batch"), on_delete=models.PROTECT, related_name="holds"

@@ -30,6 +30,7 @@ from downline.calendar import bounds_for_code, bounds_for_instant
 from .errors import PeriodError
 from .models import Period, PeriodEvent
 from .selectors import company_time_zone, period_kind, reopen_blockers
+from .signals import period_closing
 
 
 def do_ensure_period_for(instant: datetime) -> Period:
@@ -85,6 +86,7 @@ def do_close_period(period: Period, *, actor: User | None = None, reason: str = 
             _("Close period %(earlier)s before period %(period)s; periods close in order.")
             % {"earlier": earlier.code, "period": locked.code}
         )
+    period_closing.send(sender=Period, period=locked)  # e.g. pending live volumes are folded
     locked.status = Period.Status.CLOSED
     locked.closed_at = now
     locked.closed_by = actor

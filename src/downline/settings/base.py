@@ -9,18 +9,24 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-PACKAGE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("DOWNLINE_VAR_DIR", Path.cwd() / "var")).resolve()
+from downline.core.secret_key import resolve_secret_key, var_dir_from_environment
+from downline.core.smtp_url import mailers_from_url
 
-SECRET_KEY = os.environ.get("DOWNLINE_SECRET_KEY", "insecure-demo-key-change-me-in-production")
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = var_dir_from_environment()
+
 DEBUG = os.environ.get("DOWNLINE_DEBUG", "0") == "1"
+# DOWNLINE_SECRET_KEY, else the key file the demo made in VAR_DIR (made now under DEBUG), else
+# refuse to start (downline.core.secret_key). DOWNLINE_SECRET_KEY_FILE: where it came from.
+SECRET_KEY, DOWNLINE_SECRET_KEY_FILE = resolve_secret_key(os.environ, VAR_DIR, debug=DEBUG)
 ALLOWED_HOSTS = os.environ.get("DOWNLINE_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "downline.core.admin_apps.DownlineAdminConfig",  # the admin site needs a second factor
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -40,15 +46,24 @@ INSTALLED_APPS = [
     "downline.payouts",
     "downline.compliance",
     "downline.simulation",
+    "downline.webhooks",
+    "downline.shops",
     "downline.web",
+    "ninja",  # its bundled Swagger UI assets: the API reference needs no outside host
+    "downline.api",
     "downline.demo",
 ]
 
 MIDDLEWARE = [
+    # /healthz for load balancers: before host checks, HTTPS redirects and sessions
+    "downline.core.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "downline.web.middleware.CompanyTimeZoneMiddleware",
+    # a NUL character anywhere in the path, query or form fields: 400 (``web.input_guard``)
+    "downline.web.input_guard.RefuseNulMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -119,7 +134,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+# DOWNLINE_SMTP_URL (smtp+tls://user:password@host:587); unset: e-mails go to the console
+MAILERS = mailers_from_url(os.environ.get("DOWNLINE_SMTP_URL"))
 
 # --------------------------------------------------------------------------- web and security
 # See docs/web.md. DOWNLINE_HTTPS=1 (production behind TLS) makes every cookie Secure, redirects
@@ -171,13 +187,75 @@ DOWNLINE_LOGIN_FAILURES_PER_ADDRESS = int(
     os.environ.get("DOWNLINE_LOGIN_FAILURES_PER_ADDRESS", "20")
 )
 DOWNLINE_LOGIN_WINDOW_SECONDS = int(os.environ.get("DOWNLINE_LOGIN_WINDOW_SECONDS", "900"))
-# Staff must confirm a TOTP code on every sign-in to the back office and console. The Django
-# admin keeps its own login; DOWNLINE_ADMIN_REQUIRES_2FA=1 puts it behind the same check.
-DOWNLINE_ADMIN_REQUIRES_2FA = os.environ.get("DOWNLINE_ADMIN_REQUIRES_2FA", "0") == "1"
+# Over the per-account limit an account is slowed down, not locked: one attempt per delay,
+# doubling from 2 s up to this many seconds (docs/web.md, "Security model").
+DOWNLINE_LOGIN_MAX_DELAY_SECONDS = int(os.environ.get("DOWNLINE_LOGIN_MAX_DELAY_SECONDS", "300"))
+# requests to change one's e-mail address, per login and per client address and hour
+DOWNLINE_ADDRESS_REQUESTS_PER_HOUR = int(os.environ.get("DOWNLINE_ADDRESS_REQUESTS_PER_HOUR", "10"))
+# Staff confirm a TOTP code on every sign-in to the back office, the console and the Django
+# admin (always; the admin has no login of its own, see core/admin_site.py).
 OTP_TOTP_ISSUER = os.environ.get("DOWNLINE_COMPANY_NAME", "Downline Demo Company")
-# The rate limiter keeps its counters in the cache: with several app servers, point the
-# default cache at a shared store (database or Redis cache).
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# Rate limits and caches live in a store every app server shares, never in one process's
+# memory: Redis when DOWNLINE_REDIS_URL is set (e.g. redis://127.0.0.1:6379/0), else the
+# database (table downline_cache, created by migration accounts/0003).
+DOWNLINE_REDIS_URL = os.environ.get("DOWNLINE_REDIS_URL", "")
+if DOWNLINE_REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": DOWNLINE_REDIS_URL,
+            "KEY_PREFIX": "downline",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "downline_cache",
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
+DOWNLINE_LIMITS_CACHE = "default"
+# Public API (downline.api.limits): requests per key in each fixed window of seconds.
+DOWNLINE_API_RATE_LIMIT = int(os.environ.get("DOWNLINE_API_RATE_LIMIT", "600"))
+DOWNLINE_API_RATE_WINDOW = int(os.environ.get("DOWNLINE_API_RATE_WINDOW", "60"))
+
+# --------------------------------------------------------------------------- logging
+# One JSON object per line on stderr (downline.core.logs): time, level, logger, message, the
+# request's path, method, status and user id where known, and the traceback of an exception.
+# Unhandled errors in views come through django.request, also with DEBUG off.
+DOWNLINE_LOG_LEVEL = os.environ.get("DOWNLINE_LOG_LEVEL", "INFO").strip().upper()
+if DOWNLINE_LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    raise ImproperlyConfigured(
+        f"DOWNLINE_LOG_LEVEL={DOWNLINE_LOG_LEVEL!r} is not a log level; use DEBUG, INFO, "
+        "WARNING, ERROR or CRITICAL."
+    )
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "downline.core.logs.JsonFormatter"}},
+    "handlers": {"stderr": {"class": "downline.core.logs.StderrHandler", "formatter": "json"}},
+    "root": {"handlers": ["stderr"], "level": DOWNLINE_LOG_LEVEL},
+    # replaces Django's defaults (console only under DEBUG, mail to ADMINS)
+    "loggers": {
+        "django": {"handlers": ["stderr"], "level": DOWNLINE_LOG_LEVEL, "propagate": False},
+        # PDF rendering reports every font it loads and every CSS rule it skips at INFO
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
+}
+
+# Four eyes on money (docs/web.md, "Security model"): a balance adjustment larger than this, in
+# minor units of its currency (50000 = 500.00 EUR), waits until a second finance or admin
+# staff member approves it.
+DOWNLINE_ADJUSTMENT_APPROVAL_LIMIT = int(
+    os.environ.get("DOWNLINE_ADJUSTMENT_APPROVAL_LIMIT", "50000")
+)
+# The account SEPA payout files pay from (`downline payouts export --format sepa`).
+DOWNLINE_PAYOUT_NAME = os.environ.get("DOWNLINE_PAYOUT_NAME", "")
+DOWNLINE_PAYOUT_IBAN = os.environ.get("DOWNLINE_PAYOUT_IBAN", "")
+DOWNLINE_PAYOUT_BIC = os.environ.get("DOWNLINE_PAYOUT_BIC", "")
 
 # Company rules. The time zone decides which period an order belongs to; the placement shape
 # decides placement capacity ("binary": L/R; "matrix": slots 1..DOWNLINE_MATRIX_WIDTH;
@@ -192,3 +270,9 @@ DOWNLINE_MATRIX_WIDTH = int(os.environ.get("DOWNLINE_MATRIX_WIDTH", "3"))
 DOWNLINE_PROJECTION_MINUTES = int(os.environ.get("DOWNLINE_PROJECTION_MINUTES", "10"))
 # worker processes of one plan-lab simulation (default: one per core, at most one per replica)
 DOWNLINE_SIMULATION_PROCESSES = int(os.environ.get("DOWNLINE_SIMULATION_PROCESSES", "0")) or None
+# a running job beats this often (seconds); one whose worker is on another machine and has been
+# silent for DOWNLINE_JOB_STALE_SECONDS is failed as lost (see downline.core.jobs)
+DOWNLINE_JOB_HEARTBEAT_SECONDS = int(os.environ.get("DOWNLINE_JOB_HEARTBEAT_SECONDS", "15"))
+DOWNLINE_JOB_STALE_SECONDS = int(os.environ.get("DOWNLINE_JOB_STALE_SECONDS", "120"))
+# days after a change of bank details during which payout batches hold the member (anti-fraud)
+DOWNLINE_PAYOUT_COOLING_OFF_DAYS = int(os.environ.get("DOWNLINE_PAYOUT_COOLING_OFF_DAYS", "7"))

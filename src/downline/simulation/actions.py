@@ -201,6 +201,7 @@ def do_start_simulation(request: SimulationRequest, *, actor) -> SimulationRun:
         )
     from .tasks import run_simulation
 
-    run_simulation.enqueue(run.pk)
+    result = run_simulation.enqueue(run.pk)
+    SimulationRun.objects.filter(pk=run.pk).update(task_id=str(result.id)[:64])
     run.refresh_from_db()
     return run

@@ -203,6 +203,7 @@ def plan_metrics(plan: Plan, label: str, source: str, records: list[dict], k: in
     rank_names = [rank.name for rank in plan.ranks]
     out["ranks"] = {
         "names": rank_names,
+        "labels": [dict(rank.label or {}) for rank in plan.ranks],
         "by_month": [
             series_band([[month[r] for month in item["ranks"]] for item in mine])["mean"]
             for r in range(len(rank_names))
@@ -228,6 +229,7 @@ def plan_metrics(plan: Plan, label: str, source: str, records: list[dict], k: in
             {
                 "name": bonus.name,
                 "title": bonus.title or bonus.name,
+                "labels": dict(bonus.label or {}),
                 "kind": bonus.kind,
                 "paid": series_band(paid),
                 "earners": series_band(earners),

@@ -20,6 +20,9 @@ rendered from ``metrics`` on request (``downline.simulation.report.render_report
 
 Progress is ``progress`` (0–100) with a short ``message``; the task writes them in short
 transactions of their own so the console can poll while the simulation runs.
+
+A run is a ``WorkerJob`` (``downline.core.jobs``): it records its worker and a heartbeat, and is
+failed with the reason when its worker dies, instead of staying "running" for good.
 """
 
 from __future__ import annotations
@@ -28,8 +31,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from downline.core.jobs import WorkerJob
 
-class SimulationRun(models.Model):
+
+class SimulationRun(WorkerJob):
     class Status(models.TextChoices):
         QUEUED = "queued", _("queued")
         RUNNING = "running", _("running")

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import itertools
 import json
+from decimal import Decimal
 from html import escape
 from importlib.resources import files
 
+from downline.core.formatting import format_money, format_number
 from downline.i18n import current_language, ngettext
 from downline.i18n import gettext as _
 from downline.money import format_decimal
@@ -21,36 +23,55 @@ ECHARTS = ("downline", "web/static/vendor/echarts/echarts.min.js")
 COLOURS = ["#2f6fb0", "#d9822b", "#3f9c5a", "#9b59b6", "#c0392b", "#7f8c8d"]
 
 
+def _label(labels: dict[str, str] | None) -> str | None:
+    """The plan's display name in the report's language, then English (``None`` if neither)."""
+    labels = labels or {}
+    return labels.get(current_language().split("-")[0]) or labels.get("en")
+
+
+def _shown(name: str, ranks: dict, index: int) -> str:
+    """Rank ``index``'s display name (metrics stored before labels existed show the name)."""
+    labels = ranks.get("labels") or []
+    return (_label(labels[index]) if index < len(labels) else None) or name
+
+
 def echarts_source() -> str:
     package, path = ECHARTS
     return files(package).joinpath(path).read_text(encoding="utf-8")
 
 
 class Formatter:
+    """Figures of the report in the language of the report (``downline.i18n``): money and
+    counts through ``core.formatting`` (Babel), with that language's locale passed explicitly
+    because the report is also written by the command line, where Django is not set up."""
+
     def __init__(self, metrics: dict) -> None:
         self.code = metrics["currency"]["code"]
         self.minor = metrics["currency"]["minor_digits"]
+        self.locale = current_language()
 
     def money(self, value: int | None) -> str:
         if value is None:
             return "–"
-        return f"{format_decimal(int(value), self.minor)} {self.code}"
+        return format_money(int(value), self.code, places=self.minor, locale=self.locale)
 
     def major(self, value: int | None) -> float | None:
         """Minor units as a number of currency units, for a chart axis."""
         return None if value is None else float(format_decimal(int(value), self.minor))
 
-    @staticmethod
-    def percent(value: float | None) -> str:
-        return "–" if value is None else f"{value * 100:.1f}%"
+    def percent(self, value: float | None) -> str:
+        """A share as a percentage with one decimal: ``0.125`` → ``12.5%`` / ``12,5%``."""
+        if value is None:
+            return "–"
+        return format_number(Decimal(str(round(value * 100, 1))), 1, locale=self.locale) + "%"
 
-    @staticmethod
-    def count(value: int | None) -> str:
-        return "–" if value is None else f"{value:,}"
+    def count(self, value: int | None) -> str:
+        return "–" if value is None else format_number(int(value), locale=self.locale)
 
-    @staticmethod
-    def decimal(value: float | None) -> str:
-        return "–" if value is None else f"{value:.3f}"
+    def decimal(self, value: float | None) -> str:
+        if value is None:
+            return "–"
+        return format_number(Decimal(str(round(value, 3))), 3, locale=self.locale)
 
 
 def _band_text(item: dict | None, show) -> str:
@@ -314,7 +335,7 @@ def render_report(metrics: dict) -> str:
                     "series": [
                         {
                             "type": "line",
-                            "name": name,
+                            "name": _shown(name, plan["ranks"], r),
                             "stack": "ranks",
                             "areaStyle": {},
                             "symbol": "none",
@@ -326,7 +347,10 @@ def render_report(metrics: dict) -> str:
             )
         )
         rows = [
-            [escape(name), _band_text(plan["ranks"]["last_month"][r], show.count)]
+            [
+                escape(_shown(name, plan["ranks"], r)),
+                _band_text(plan["ranks"]["last_month"][r], show.count),
+            ]
             for r, name in enumerate(plan["ranks"]["names"])
         ]
         sections.append(_table([_("Rank"), _("Distributors in the last month")], rows))
@@ -463,7 +487,7 @@ def render_report(metrics: dict) -> str:
     for plan in plans:
         rows = [
             [
-                escape(bonus["title"]),
+                escape(_label(bonus.get("labels")) or bonus["title"]),
                 _band_text(bonus["total"], show.money),
                 _band_text(bonus["share_of_commissions"], show.percent),
                 _band_text(bonus["per_active_distributor_month"], show.money),

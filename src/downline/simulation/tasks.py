@@ -9,6 +9,11 @@ The task holds no transaction while it computes, so SQLite's single writer is ne
 
 The number of worker processes is ``settings.DOWNLINE_SIMULATION_PROCESSES`` (default: the
 machine's cores, at most one per replica); ``1`` computes in the task's own process.
+
+A run survives its worker (``downline.core.jobs``): it records this process and the task's id
+when it starts, each progress write and a ``Heartbeat`` thread mark it alive, and a run whose
+worker dies is failed by the next check with the reason (it kept nothing but its progress, so
+it can simply be started again).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from django.tasks import task
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from downline.core.jobs import Heartbeat, running_fields, sqlite_lock_free
 from downline.engine.plan import PlanError
 
 from .actions import growth_params, loaded_plans
@@ -54,16 +60,23 @@ def _failed(run_id: int, message: str) -> None:
 
 @task
 def run_simulation(run_id: int) -> dict[str, object]:
-    """Simulate the run's plan(s) and store ``metrics.json`` in the row."""
+    """Simulate the run's plan(s) and store ``metrics.json`` in the row, beating the run's
+    heartbeat while it runs."""
     run = SimulationRun.objects.get(pk=run_id)
+    with Heartbeat(SimulationRun, run_id, can_write=sqlite_lock_free()):
+        _write(
+            run_id,
+            status=SimulationRun.Status.RUNNING,
+            progress=0,
+            message=_("Starting"),
+            **running_fields(),
+        )
+        return _simulate(run)
+
+
+def _simulate(run: SimulationRun) -> dict[str, object]:
+    run_id = run.pk
     total = run.months * run.replicas
-    _write(
-        run_id,
-        status=SimulationRun.Status.RUNNING,
-        started_at=timezone.now(),
-        progress=0,
-        message=_("Starting"),
-    )
     try:
         plans = loaded_plans(run)
         params = growth_params(run)
@@ -82,6 +95,7 @@ def run_simulation(run_id: int) -> dict[str, object]:
             shown = percent
             _write(
                 run_id,
+                heartbeat_at=timezone.now(),
                 progress=percent,
                 message=_("%(done)s of %(total)s replica-months simulated")
                 % {"done": f"{done:,}", "total": f"{total:,}"},

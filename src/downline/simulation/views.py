@@ -19,7 +19,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import formats, translation
+from django.utils import translation
 from django.utils.csp import CSP
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -27,8 +27,9 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET, require_http_methods
 
+from downline.core.formatting import format_money, format_number
+from downline.core.jobs import do_fail_if_lost
 from downline.i18n import use_language
-from downline.money import format_decimal
 from downline.web.roles import console_required
 
 from .actions import SimulationInputError, do_start_simulation
@@ -58,6 +59,14 @@ def _runs():
     return SimulationRun.objects.select_related("started_by").defer("metrics", "plan_text")
 
 
+def _latest_runs() -> list[SimulationRun]:
+    """The latest runs; a running one whose worker died is failed on the way (with why)."""
+    runs = list(_runs()[:RUNS_SHOWN])
+    for run in runs:
+        do_fail_if_lost(run)
+    return runs
+
+
 # --------------------------------------------------------------------------- pages
 
 
@@ -79,7 +88,7 @@ def lab_view(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Simulation #%(number)s started.") % {"number": run.pk})
                 return redirect("planlab:run", run.pk)
         status = 400
-    runs = list(_runs()[:RUNS_SHOWN])
+    runs = _latest_runs()
     context = {"form": form, "runs": runs, "polling": any(not r.is_finished for r in runs)}
     return render(request, "simulation/lab.html", context, status=status)
 
@@ -88,7 +97,7 @@ def lab_view(request: HttpRequest) -> HttpResponse:
 @require_GET
 def runs_view(request: HttpRequest) -> HttpResponse:
     """The list of runs alone (HTMX polls it while a run is unfinished)."""
-    runs = list(_runs()[:RUNS_SHOWN])
+    runs = _latest_runs()
     context = {"runs": runs, "polling": any(not r.is_finished for r in runs)}
     return render(request, "simulation/partials/runs.html", context)
 
@@ -98,6 +107,7 @@ def runs_view(request: HttpRequest) -> HttpResponse:
 def run_view(request: HttpRequest, pk: int) -> HttpResponse:
     """One run: its settings and progress, and once done its key figures and the report."""
     run = get_object_or_404(SimulationRun.objects.select_related("started_by"), pk=pk)
+    do_fail_if_lost(run)  # a run whose worker died shows as failed, with the reason
     if _is_htmx(request):
         response = render(request, "simulation/partials/progress.html", {"run": run})
         if run.is_finished:
@@ -147,7 +157,7 @@ def metrics_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _number(value: Decimal | int, places: int) -> str:
-    return formats.number_format(value, places, use_l10n=True, force_grouping=True)
+    return format_number(value, places)
 
 
 class Shown:
@@ -160,8 +170,7 @@ class Shown:
     def money(self, value: int | None) -> str:
         if value is None:
             return "–"
-        text = _number(Decimal(format_decimal(int(value), self.minor_digits)), self.minor_digits)
-        return f"{text}\u00a0{self.currency}"
+        return format_money(int(value), self.currency, places=self.minor_digits)
 
     @staticmethod
     def share(value: float | None) -> str:
@@ -247,11 +256,12 @@ def key_figures(metrics: dict) -> dict:
             band = _band_at(plan, path)
             means.append(None if band is None else band["mean"])
             cells.append(
-                {"mean": "–", "band": ""}
+                {"mean": "–", "band": "", "label": plan["label"]}
                 if band is None
                 else {
                     "mean": write(band["mean"]),
                     "band": f"{write(band['p10'])} – {write(band['p90'])}",
+                    "label": plan["label"],
                 }
             )
         row = {"title": str(title), "cells": cells, "difference": None}

@@ -2,6 +2,8 @@
 
 * ``member_required``: a signed-in login linked to a network member; the member is passed to
   the view. Anyone else signed in gets 404 (these pages do not exist for them).
+* ``landing_url``: where a login lands after signing in (and confirming a code): staff on the
+  console, everyone else on the dashboard.
 * ``staff_required``: a signed-in staff login whose session confirmed a one-time code; anyone
   else gets 404, so the console's addresses tell an outsider nothing. (Staff without a
   confirmed code never get this far: ``StaffTwoFactorMiddleware`` sends them to confirm one.)
@@ -17,8 +19,15 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
+from django.urls import reverse
 
 from .selectors import distributor_of
+
+
+def landing_url(user) -> str:
+    """The page a login lands on: the console for staff (their work is there, and a staff login
+    without a membership has no dashboard), the dashboard for everyone else."""
+    return reverse("web:console" if user.is_authenticated and user.is_staff else "web:dashboard")
 
 
 def member_required(view):
@@ -28,6 +37,7 @@ def member_required(view):
         member = distributor_of(request.user)
         if member is None or member.is_customer:
             raise Http404
+        request.member = member  # the menu reads it (context_processors.back_office)
         return view(request, member, *args, **kwargs)
 
     return wrapped

@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 from downline.accounts.actions import do_create_user
 from downline.accounts.models import User
 from downline.core.errors import DownlineError
+from downline.core.jobs import do_fail_if_lost
+from downline.genealogy import reasons
 from downline.genealogy.actions import do_enroll
 from downline.genealogy.models import Distributor
 from downline.genealogy.rules import company_today
@@ -58,9 +60,10 @@ def do_join(
 ) -> Distributor:
     """Enroll a prospect under ``sponsor`` with a login that waits for e-mail confirmation.
 
-    The login's username is the e-mail address (lower case); it is inactive until the address
-    is confirmed. The member is a distributor placed by the company's default placement under
-    the sponsor, and joins today (company time). All or nothing: one transaction.
+    The login's username is the e-mail address (lower case); it cannot sign in until the
+    address is confirmed (``email_verified``; the login itself is active). The member is a
+    distributor placed by the company's default placement under the sponsor, and joins today
+    (company time). All or nothing: one transaction.
     """
     email = email.strip().lower()
     name = " ".join(name.split())
@@ -87,7 +90,7 @@ def do_join(
             language=language,
             first_name=first,
             last_name=last,
-            active=False,
+            email_verified=False,
         )
         return do_enroll(
             member_id=_new_member_id(),
@@ -97,8 +100,7 @@ def do_join(
             email=email,
             language=language,
             user=user,
-            reason=_("Joined through the referral link of %(sponsor)s.")
-            % {"sponsor": sponsor.member_id},
+            reason=reasons.reason(reasons.JOINED_BY_LINK, sponsor=sponsor.member_id),
         )
 
 
@@ -120,18 +122,19 @@ def do_add_note(distributor: Distributor, text: str, *, author: User) -> Note:
 def do_start_run(period: Period, kind: str, *, actor: User) -> RunJob:
     """Queue a commission run of ``period`` (``projection``, ``preview`` or ``final``) as a
     background task; the returned job shows its progress. A second job of the same period that
-    is still queued or running is refused, so a double click does not start two runs."""
+    is still queued or running is refused, so a double click does not start two runs; but a
+    running job whose worker is gone is failed first (``downline.core.jobs``: its work was
+    rolled back with its transaction), so a killed worker never blocks the period."""
     if kind not in STEPS:
         raise ConsoleError(
             _("Unknown kind of run %(kind)r; use projection, preview or final.") % {"kind": kind},
             field="kind",
         )
     with transaction.atomic():
-        busy = (
-            RunJob.objects.select_for_update()
-            .filter(period=period, status__in=(RunJob.Status.QUEUED, RunJob.Status.RUNNING))
-            .first()
+        unfinished = RunJob.objects.select_for_update().filter(
+            period=period, status__in=(RunJob.Status.QUEUED, RunJob.Status.RUNNING)
         )
+        busy = next((job for job in unfinished if not do_fail_if_lost(job)), None)
         if busy is not None:
             raise ConsoleError(
                 _("A %(kind)s of period %(period)s is already under way (job #%(job)s).")
@@ -140,6 +143,7 @@ def do_start_run(period: Period, kind: str, *, actor: User) -> RunJob:
         job = RunJob.objects.create(period=period, kind=kind, started_by=actor)
     from .tasks import run_commissions
 
-    run_commissions.enqueue(job.pk)
+    result = run_commissions.enqueue(job.pk)
+    RunJob.objects.filter(pk=job.pk).update(task_id=str(result.id)[:64])
     job.refresh_from_db()
     return job

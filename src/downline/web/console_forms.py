@@ -1,5 +1,6 @@
 """Forms of the company console. Money is typed as a decimal and parsed exactly into minor
-units (``core.formatting.parse_money``); nothing here writes."""
+units (``core.formatting.parse_money``) and refused at its field beyond ``core.limits`` (the
+actions check again); nothing here writes."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from downline.compensation.plans import normalise_line_endings
 from downline.core.formatting import parse_money
+from downline.core.limits import money_in_limits, money_limit_message
+from downline.engine.plan.load import size_issue
 from downline.genealogy.models import Distributor
 
 FILE_FORMATS = (("csv", _("CSV")), ("sepa", _("SEPA credit transfer (pain.001)")))
@@ -15,14 +19,20 @@ RUN_KINDS = (("projection", _("projection")), ("preview", _("preview")), ("final
 
 
 def _money(form: forms.Form, name: str, currency: str) -> int | None:
+    """Minor units typed in field ``name``; an unreadable amount or one beyond
+    ``core.limits.max_money`` is an error on that field."""
     text = form.cleaned_data.get(name)
     if text in (None, ""):
         return None
     try:
-        return parse_money(text, currency)
+        amount = parse_money(text, currency)
     except ValueError as error:
         form.add_error(name, str(error))
         return None
+    if not money_in_limits(amount, currency):
+        form.add_error(name, money_limit_message(str(form.fields[name].label), currency))
+        return None
+    return amount
 
 
 class SearchForm(forms.Form):
@@ -68,13 +78,18 @@ class PlanForm(forms.Form):
     def clean(self):
         data = super().clean()
         upload = data.get("upload")
-        if upload is not None:
+        too_big = size_issue(upload.size) if upload is not None else None
+        if too_big is not None:  # refused unread: a plan file is small (engine.plan.load)
+            self.add_error("upload", f"plan.yaml: {too_big.message}")
+        elif upload is not None:
             try:
                 data["text"] = upload.read().decode("utf-8")
             except UnicodeDecodeError:
                 self.add_error("upload", _("The file is not UTF-8 text."))
         if not (data.get("text") or "").strip() and not self.errors:
             self.add_error("text", _("Paste the plan or upload its file."))
+        # browsers send a textarea's lines ending in CRLF: store and compare plain LF lines
+        data["text"] = normalise_line_endings(data.get("text") or "")
         return data
 
 
@@ -164,6 +179,16 @@ class AdjustmentForm(forms.Form):
                 self.add_error("member_id", _("No member has the id %(id)s.") % {"id": member_id})
             data["member"] = member
         return data
+
+
+class AdjustmentDecisionForm(forms.Form):
+    """A second staff member's decision on a pending adjustment request."""
+
+    request = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    decision = forms.ChoiceField(
+        choices=(("approve", _("Approve")), ("reject", _("Reject"))), widget=forms.HiddenInput
+    )
+    reason = forms.CharField(label=_("Why it is rejected"), max_length=500, required=False)
 
 
 class ReturnLookupForm(forms.Form):

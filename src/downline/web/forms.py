@@ -6,6 +6,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import PasswordResetForm
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .selectors import MAX_LEVEL
@@ -22,6 +23,21 @@ class LoginForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+    code = forms.RegexField(
+        label=_("Code from your authenticator app"),
+        regex=r"^\s*\d{6}\s*$",
+        required=False,
+        help_text=_("Only if you use an authenticator app: with it you need not wait."),
+        error_messages={"invalid": _("Enter the six digits your app shows.")},
+        widget=forms.HiddenInput,
+    )
+
+    def offer_code(self) -> None:
+        """Show the code field (an account slowed down after failed sign-ins: its owner may
+        sign in at once with password and code)."""
+        self.fields["code"].widget = forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}
+        )
 
 
 class CodeForm(forms.Form):
@@ -81,6 +97,13 @@ class ProfileForm(forms.Form):
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+    current_password = forms.CharField(
+        label=_("Current password"),
+        required=False,
+        strip=False,
+        help_text=_("Needed only to change your e-mail address."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
 
 
 class LanguageForm(forms.Form):
@@ -105,12 +128,15 @@ class LevelFilterForm(forms.Form):
         required=False,
     )
     level = forms.IntegerField(label=_("Level"), min_value=1, max_value=MAX_LEVEL, required=False)
-    active = forms.BooleanField(label=_("Active only"), required=False)
+    active = forms.BooleanField(
+        label=_("Active this period only"),
+        help_text=_("Account not suspended and the plan's activity condition (PV) met."),
+        required=False,
+    )
     new = forms.BooleanField(label=_("Joined this period"), required=False)
     rank = forms.TypedChoiceField(
         label=_("Projected rank"), coerce=int, empty_value=None, required=False, choices=()
     )
-    page = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, rank_names: list[str] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -121,11 +147,25 @@ class LevelFilterForm(forms.Form):
 
 
 class SearchForm(forms.Form):
+    """The team search. The field searches as one types (htmx: 300 ms after the last change,
+    or at once on Enter or clearing it, sending the whole form and replacing an answer still
+    on its way); without JavaScript the form's button searches."""
+
     q = forms.CharField(
         label=_("Search your team by name or member id"),
         max_length=100,
         required=False,
-        widget=forms.SearchInput(attrs={"autocomplete": "off"}),
+        widget=forms.SearchInput(
+            attrs={
+                "autocomplete": "off",
+                "hx-get": reverse_lazy("web:team_search"),
+                "hx-trigger": "input changed delay:300ms, search",
+                "hx-target": "#search-results",
+                "hx-include": "closest form",
+                "hx-sync": "this:replace",
+                "aria-controls": "search-results",
+            }
+        ),
     )
     tree = forms.ChoiceField(
         label=_("Tree"),

@@ -1,20 +1,24 @@
 """Staff confirm a one-time code (TOTP) before anything else.
 
 A signed-in staff login whose session has no confirmed authenticator (``user.is_verified()``,
-from django-otp's middleware) reaches only the two-factor page, sign-out, the language switch
-and static files; every other page sends them to the two-factor page. The Django admin is
-covered too when ``DOWNLINE_ADMIN_REQUIRES_2FA`` is set (it keeps its own login otherwise).
+from django-otp's middleware) reaches only the two-factor page, sign-out, the language switch,
+the favicon and static files; every other page sends them to the two-factor page. The Django
+admin is no exception: it has no login of its own (``core.admin_site``), and its site also
+checks ``is_verified()`` itself, so a password alone never opens it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.http import HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
 
-OPEN_NAMES = ("two_factor", "logout", "set_language")
+OPEN_NAMES = ("two_factor", "logout", "set_language", "favicon")
 
 
 class StaffTwoFactorMiddleware:
@@ -37,6 +41,20 @@ class StaffTwoFactorMiddleware:
     def _guarded(self, path: str) -> bool:
         if path.startswith("/" + settings.STATIC_URL.lstrip("/")):
             return False
-        if path.startswith("/admin/"):
-            return settings.DOWNLINE_ADMIN_REQUIRES_2FA
         return path not in {reverse(f"web:{name}") for name in OPEN_NAMES}
+
+
+class CompanyTimeZoneMiddleware:
+    """Pages show instants in the company's time zone (``DOWNLINE_TIME_ZONE``), the zone its
+    periods are cut in; the database and the command line keep UTC."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.zone = ZoneInfo(settings.DOWNLINE_TIME_ZONE)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        timezone.activate(self.zone)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

@@ -4,6 +4,8 @@
 * ``RunJob``: a projection, preview or final started from the console as a background task;
   ``steps`` lists the steps the run has finished (``load``, ``compute``, ``lines``,
   ``results``, ``ledger``, ``close``), so the page can show its progress while it runs.
+  It is a ``WorkerJob`` (``downline.core.jobs``): it records its worker and a heartbeat, and
+  is failed with the reason when its worker dies, so a killed worker never blocks a period.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from downline.compensation.models import Run
+from downline.core.jobs import WorkerJob
 
 STEPS = {
     "projection": ("load", "compute", "results"),
@@ -48,7 +51,7 @@ class Note(models.Model):
         return f"{self.distributor_id}: {self.text[:40]}"
 
 
-class RunJob(models.Model):
+class RunJob(WorkerJob):
     class Status(models.TextChoices):
         QUEUED = "queued", _("queued")
         RUNNING = "running", _("running")
@@ -80,6 +83,7 @@ class RunJob(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:

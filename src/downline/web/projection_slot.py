@@ -22,9 +22,11 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 
+from downline.compensation.labels import rank_label
 from downline.compensation.plans import loaded_plan, plan_version_for
 from downline.compensation.reports import rank_names
 from downline.compensation.selectors import latest_projection, result_of, trace_of
+from downline.core.formatting import format_number
 from downline.genealogy.models import Distributor
 from downline.periods.models import Period
 
@@ -61,10 +63,27 @@ class Projection:
 
 @dataclass(frozen=True)
 class ActivityRequirement:
-    """The plan's condition for being active in a period, in hundredths of PV and CV."""
+    """The plan's condition for being active in a period, in hundredths of PV and CV.
+
+    *Active* means one thing everywhere (dashboard, level filter, console count and charts): as
+    the engine decides it (``engine/activity.py``), a distributor is active in a period when
+    their account status is ``active`` (not suspended or terminated) and their PV and CV of
+    the period reach these minimums; a minimum the plan does not write does not apply.
+    ``web.selectors.active_condition_sql`` is the same rule for a query.
+    """
 
     pv_at_least: int | None
     cv_at_least: int | None
+
+    def minimums(self) -> list[tuple[str, int]]:
+        """The volume conditions that can fail: ``("pv" | "cv", minimum)`` with minimum > 0."""
+        pairs = (("pv", self.pv_at_least), ("cv", self.cv_at_least))
+        return [(name, value) for name, value in pairs if value is not None and value > 0]
+
+    def volumes_met(self, pv: int, cv: int) -> bool:
+        """Both volume conditions hold for ``pv`` and ``cv`` (hundredths)."""
+        have = {"pv": pv, "cv": cv}
+        return all(have[name] >= value for name, value in self.minimums())
 
 
 def condition_label(name: str, rank_legs: str | None = None) -> str:
@@ -87,10 +106,23 @@ def condition_label(name: str, rank_legs: str | None = None) -> str:
     return labels.get(name, name)
 
 
-def _show(value) -> str:
+def show_trace_value(value) -> str:
+    """A trace's required or actual value in the reader's words and locale: yes/no, a count
+    (``3``), or a decimal written with as many places as the trace wrote
+    (``"8000.00"`` → ``8.000,00`` for a German reader)."""
     if isinstance(value, bool):
         return _("yes") if value else _("no")
-    return str(value)
+    if isinstance(value, int):
+        return format_number(value)
+    text = str(value)
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return text
+    if not number.is_finite():
+        return text
+    places = len(text.partition(".")[2]) if "." in text else 0
+    return format_number(number, places)
 
 
 def missing_text(required, actual, met: bool) -> str:
@@ -104,7 +136,7 @@ def missing_text(required, actual, met: bool) -> str:
         gap = Decimal(str(required)) - Decimal(str(actual))
     except InvalidOperation:
         return _("not met")
-    return str(gap) if gap > 0 else _("not met")
+    return show_trace_value(str(gap)) if gap > 0 else _("not met")
 
 
 def rank_conditions(trace: dict, rank: str, legs_rank: str | None = None) -> list[RankCondition]:
@@ -114,8 +146,8 @@ def rank_conditions(trace: dict, rank: str, legs_rank: str | None = None) -> lis
             return [
                 RankCondition(
                     label=condition_label(c["name"], legs_rank),
-                    required=_show(c["required"]),
-                    actual=_show(c["actual"]),
+                    required=show_trace_value(c["required"]),
+                    actual=show_trace_value(c["actual"]),
                     missing=missing_text(c["required"], c["actual"], c["pass"]),
                     met=bool(c["pass"]),
                 )
@@ -142,12 +174,17 @@ def projection_for(member: Distributor, period: Period | None) -> Projection | N
         plan = loaded_plan(run.plan_version).plan
         rank = next(r for r in plan.ranks if r.name == next_rank)
         legs_rank = rank.legs.rank if getattr(rank, "legs", None) is not None else None
+    version = run.plan_version
     return Projection(
         computed_at=run.computed_at,
-        paid_as_rank=names[result.paid_as_rank],
-        highest_rank=names[result.highest_rank],
-        next_rank=next_rank,
-        conditions=rank_conditions(trace, next_rank, legs_rank) if next_rank else [],
+        paid_as_rank=rank_label(version, names[result.paid_as_rank]),
+        highest_rank=rank_label(version, names[result.highest_rank]),
+        next_rank=rank_label(version, next_rank) if next_rank else None,
+        conditions=rank_conditions(
+            trace, next_rank, rank_label(version, legs_rank) if legs_rank else None
+        )
+        if next_rank
+        else [],
         projected_earnings=result.earned,
         currency=run.currency,
         minor_digits=run.minor_digits,

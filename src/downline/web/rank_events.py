@@ -17,6 +17,7 @@ from __future__ import annotations
 from django.db import connection
 from django.utils.translation import gettext
 
+from downline.compensation.labels import rank_label
 from downline.compensation.models import Run
 from downline.compensation.reports import (
     RunPair,
@@ -41,7 +42,7 @@ DOWNLINE_SQL = f"""WITH RECURSIVE downline(id, lvl) AS (
 
 def _event(pair: RunPair, member: Distributor, new: int, level: int | None) -> TeamEvent:
     run = pair.after
-    rank = rank_names(run)[new]
+    rank = rank_label(run.plan_version, rank_names(run)[new])
     values = {
         "name": member.name or member.member_id,
         "member": member.member_id,

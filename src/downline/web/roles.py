@@ -8,10 +8,18 @@ every role. A login may hold several roles and may do what any of them allows.
 | ``overview`` (charts, counts): every staff login, with or without a role | ✓ | ✓ | ✓ |
 | ``plans_read`` (versions, diffs, impact) | ✓ | ✓ | |
 | ``plans_write`` (upload, edit, activate) | ✓ | | |
-| ``runs`` (projection, preview, final, results) | ✓ | ✓ | |
-| ``payouts`` (batches, holds, approval, export, paid, failed) | ✓ | ✓ | |
+| ``runs`` (projection, preview, final, results; close and reopen periods) | ✓ | ✓ | |
+| ``payouts`` (batches, holds, approval, export, paid, failed; compliance hold) | ✓ | ✓ | |
 | ``adjustments`` and ``returns`` | ✓ | ✓ | |
-| ``distributors`` (search, profile), ``notes``, ``moves`` (genealogy, status) | ✓ | | ✓ |
+| ``distributors`` (search, profile, contact details), ``notes``, ``moves`` (enrol, genealogy, status, upgrade, reversal) | ✓ | | ✓ |
+| ``autoships`` (create, cancel a member's autoship) | ✓ | | ✓ |
+| ``webhooks`` (endpoints, delivery log, replay) | ✓ | | |
+| ``api_keys`` (make and revoke API keys of integrations) | ✓ | | |
+
+Whoever holds ``payouts`` or ``adjustments`` still meets the four-eyes rules of the actions
+(``accounts.staff``): nobody acts on their own wallet, a batch is approved by someone other than
+its creator, an adjustment above ``DOWNLINE_ADJUSTMENT_APPROVAL_LIMIT`` waits for a second staff
+member's approval.
 
 ``console_required(capability)`` guards a view: anyone who is not staff with a confirmed
 one-time code gets 404 (the console's addresses tell an outsider nothing); staff whose roles do
@@ -26,8 +34,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-ADMIN, FINANCE, SUPPORT = "admin", "finance", "support"
-ROLES = (ADMIN, FINANCE, SUPPORT)
+from downline.accounts.staff import ADMIN, FINANCE, ROLES, SUPPORT
 
 CAPABILITIES: dict[str, frozenset[str]] = {
     "overview": frozenset(ROLES),
@@ -40,6 +47,9 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "distributors": frozenset({ADMIN, SUPPORT}),
     "notes": frozenset({ADMIN, SUPPORT}),
     "moves": frozenset({ADMIN, SUPPORT}),
+    "autoships": frozenset({ADMIN, SUPPORT}),
+    "webhooks": frozenset({ADMIN}),
+    "api_keys": frozenset({ADMIN}),
 }
 
 

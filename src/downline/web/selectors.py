@@ -3,13 +3,15 @@ customers of the signed-in distributor.
 
 Every read here is bounded: tree pages read one front line at a time (paginated), level lists
 one level (paginated), searches a fixed number of candidates. Volumes are the live
-``PeriodVolume`` rows of the period that contains the present instant.
+``PeriodVolume`` rows of the period that contains the present instant, read after the orders'
+pending changes are folded (``orders.volumes.settle_live_volumes``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import connection
@@ -19,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from downline.calendar import PeriodBounds, bounds_for_instant
+from downline.compensation.labels import rank_label
 from downline.compensation.models import RunResult
 from downline.compensation.plans import loaded_plan
 from downline.compensation.selectors import latest_projection
@@ -33,9 +36,14 @@ from downline.genealogy.tree_sql import (
 )
 from downline.orders.models import Order, PeriodVolume
 from downline.orders.selectors import VolumeRow, member_period_volumes
+from downline.orders.volumes import settle_live_volumes
 from downline.periods.models import Period
 
+from .pagination import clamp_page
 from .team_events import RECRUIT, TeamEvent, register_team_event_source
+
+if TYPE_CHECKING:
+    from .projection_slot import ActivityRequirement
 
 PAGE_SIZE = 50
 SEARCH_LIMIT = 20
@@ -71,6 +79,42 @@ def current_period(now: datetime | None = None) -> CurrentPeriod:
         now or timezone.now(), settings.DOWNLINE_PERIOD_KIND, settings.DOWNLINE_TIME_ZONE
     )
     return CurrentPeriod(bounds, Period.objects.filter(code=bounds.code).first())
+
+
+# --------------------------------------------------------------------------- activity
+
+
+def active_condition_sql(
+    period: Period | None, requirement: ActivityRequirement | None, alias: str = "d"
+) -> tuple[str, list]:
+    """The one meaning of *active* in ``period`` as an SQL condition on the distributor row
+    ``alias``: account status ``active`` and the plan's volume minimums met by the period's
+    live volumes (see ``projection_slot.ActivityRequirement``). With no plan rule, the account
+    status alone decides, as in the engine; with a rule but no period row yet, everyone's
+    volume is 0. Returns the condition and its parameters."""
+    condition = f"{alias}.status = 'active'"
+    minimums = requirement.minimums() if requirement is not None else []
+    if not minimums:
+        return condition, []
+    if period is None:
+        return "1 = 0", []
+    settle_live_volumes(period.pk)  # the rows below then hold every order committed so far
+    volumes = " AND ".join(f"v.{column} >= %s" for column, _value in minimums)
+    return (
+        f"{condition} AND EXISTS (SELECT 1 FROM {PeriodVolume._meta.db_table} v "
+        f"WHERE v.period_id = %s AND v.distributor_id = {alias}.id AND {volumes})",
+        [period.pk, *(value for _column, value in minimums)],
+    )
+
+
+def count_active(period: Period | None, requirement: ActivityRequirement | None) -> int:
+    """How many distributors are active in ``period`` so far (``active_condition_sql``)."""
+    condition, params = active_condition_sql(period, requirement)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*) FROM {TABLE} d WHERE d.kind = 'distributor' AND {condition}", params
+        )
+        return int(cursor.fetchone()[0])
 
 
 # --------------------------------------------------------------------------- who may see whom
@@ -134,6 +178,7 @@ def dashboard_figures(
     Four queries whatever the size of the team.
     """
     volumes = VolumeRow() if period is None else member_period_volumes(member, period)
+    # member_period_volumes folded the pending orders: the leg rows below include them
     pv_of = _volume_subquery(period, "placement_group_pv")
     cv_of = _volume_subquery(period, "placement_group_cv")
     placement = [
@@ -305,7 +350,7 @@ class RankSource:
     """The run whose ranks the team lists show: the newest projection of the open period."""
 
     run_id: int
-    names: list[str]
+    names: list[str]  # display names in the reader's language, in plan order
 
 
 def rank_source(period: Period | None) -> RankSource | None:
@@ -315,7 +360,9 @@ def rank_source(period: Period | None) -> RankSource | None:
     run = latest_projection(period)
     if run is None:
         return None
-    return RankSource(run.pk, [rank.name for rank in loaded_plan(run.plan_version).plan.ranks])
+    version = run.plan_version
+    names = [rank_label(version, rank.name) for rank in loaded_plan(version).plan.ranks]
+    return RankSource(run.pk, names)
 
 
 def _with_status(
@@ -324,6 +371,8 @@ def _with_status(
     """Annotate each member with this period's PV (``period_pv``), the date of the last order
     credited to them (``last_order_at``), their projected paid-as rank (``rank_index``, with
     ``ranks``) and the size of their downline in ``tree``."""
+    if period is not None:
+        settle_live_volumes(period.pk)  # ``period_pv`` then includes every order so far
     last_order = Subquery(
         Order.objects.filter(distributor_id=OuterRef("pk"), returns_order__isnull=True)
         .exclude(status=Order.Status.CANCELLED)
@@ -373,6 +422,7 @@ def tree_children(
     rows = Distributor.objects.filter(**{column: parent.pk}, kind=Distributor.Kind.DISTRIBUTOR)
     total = rows.count()
     order = ("placement_position", "member_id") if tree == PLACEMENT else ("member_id",)
+    page = clamp_page(page, total, PAGE_SIZE)
     start = (page - 1) * PAGE_SIZE
     members = list(
         _with_status(rows, period, tree, ranks).order_by(*order)[start : start + PAGE_SIZE]
@@ -451,20 +501,24 @@ def level_page(
     *,
     page: int = 1,
     active_only: bool = False,
+    requirement: ActivityRequirement | None = None,
     joined_since: date | None = None,
     ranks: RankSource | None = None,
     rank: int | None = None,
 ) -> Page:
     """Distributors exactly ``level`` levels below ``viewer`` in ``tree``, by member id, with
-    their status at a glance; ``active_only`` keeps status ``active``, ``joined_since`` those who
-    joined on or after that day, ``rank`` (with ``ranks``) those projected paid as that rank.
+    their status at a glance; ``active_only`` keeps those active in ``period`` under the plan's
+    activity rule ``requirement`` (``active_condition_sql``), ``joined_since`` those who joined
+    on or after that day, ``rank`` (with ``ranks``) those projected paid as that rank.
     Three queries: the count, the page's ids, and their rows."""
     if not 1 <= level <= MAX_LEVEL:
         raise ValueError(f"level must be 1..{MAX_LEVEL}, not {level}")
     column = parent_column(tree)
     where, params = ["w.lvl = %s"], [level]
     if active_only:
-        where.append("d.status = 'active'")
+        condition, condition_params = active_condition_sql(period, requirement)
+        where.append(condition)
+        params += condition_params
     if joined_since is not None:
         where.append("d.joined_on >= %s")
         params.append(joined_since)
@@ -481,10 +535,11 @@ def level_page(
     WHERE w.lvl < %s AND d.kind = 'distributor'
 )
 SELECT {{columns}} FROM downline w JOIN {TABLE} d ON d.id = w.id WHERE {" AND ".join(where)}"""
-    start = (page - 1) * PAGE_SIZE
     with connection.cursor() as cursor:
         cursor.execute(body.format(columns="COUNT(*)"), [viewer.pk, level, *params])
         total = cursor.fetchone()[0]
+        page = clamp_page(page, total, PAGE_SIZE)
+        start = (page - 1) * PAGE_SIZE
         cursor.execute(
             body.format(columns="d.id") + " ORDER BY d.member_id LIMIT %s OFFSET %s",
             [viewer.pk, level, *params, PAGE_SIZE, start],
@@ -512,6 +567,7 @@ def customers_page(viewer: Distributor, page: int = 1) -> Page:
     """``viewer``'s retail customers by member id, with their number of orders and the last one."""
     rows = Distributor.objects.filter(sponsor=viewer, kind=Distributor.Kind.CUSTOMER)
     total = rows.count()
+    page = clamp_page(page, total, PAGE_SIZE)
     start = (page - 1) * PAGE_SIZE
     customers = list(
         rows.annotate(

@@ -2,18 +2,27 @@ from django.urls import path
 
 from . import views_accounts as accounts
 from . import views_console as console
+from . import views_console_ops as console_ops
 from . import views_earnings as earnings
 from . import views_pages as pages
+from . import views_payout_details as payout_details
 
 app_name = "web"
 
 urlpatterns = [
     path("", pages.home_view, name="home"),
+    path("favicon.ico", pages.favicon_view, name="favicon"),
     path("accounts/login/", accounts.login_view, name="login"),
     path("accounts/logout/", accounts.logout_view, name="logout"),
     path("accounts/two-factor/", accounts.two_factor_view, name="two_factor"),
     path("accounts/profile/", accounts.profile_view, name="profile"),
     path("accounts/language/", accounts.set_language_view, name="set_language"),
+    path("accounts/payout-details/", payout_details.payout_details_view, name="payout_details"),
+    path(
+        "accounts/payout-details/confirm/<str:token>/",
+        payout_details.payout_details_confirm_view,
+        name="payout_details_confirm",
+    ),
     path("accounts/verify/resend/", accounts.resend_verification_view, name="resend_verification"),
     path("accounts/verify/<str:token>/", accounts.verify_email_view, name="verify_email"),
     path("accounts/password-reset/", accounts.PasswordResetView.as_view(), name="password_reset"),
@@ -49,6 +58,7 @@ urlpatterns = [
     path("console/", console.overview_view, name="console"),
     path("console/charts.json", console.charts_view, name="console_charts"),
     path("console/distributors/", console.distributors_view, name="console_distributors"),
+    path("console/enroll/", console_ops.enroll_view, name="console_enroll"),
     path(
         "console/distributors/<str:member_id>/",
         console.distributor_view,
@@ -69,6 +79,48 @@ urlpatterns = [
         console.distributor_note_view,
         name="console_distributor_note",
     ),
+    # operations moved here from the admin (views_console_ops)
+    path(
+        "console/distributors/<str:member_id>/details/",
+        console_ops.details_view,
+        name="console_distributor_details",
+    ),
+    path(
+        "console/distributors/<str:member_id>/sponsor/",
+        console_ops.sponsor_view,
+        name="console_distributor_sponsor",
+    ),
+    path(
+        "console/distributors/<str:member_id>/placement/",
+        console_ops.placement_view,
+        name="console_distributor_placement",
+    ),
+    path(
+        "console/distributors/<str:member_id>/upgrade/",
+        console_ops.upgrade_view,
+        name="console_distributor_upgrade",
+    ),
+    path(
+        "console/distributors/<str:member_id>/events/<int:pk>/reverse/",
+        console_ops.reverse_event_view,
+        name="console_event_reverse",
+    ),
+    path(
+        "console/distributors/<str:member_id>/autoships/",
+        console_ops.autoships_view,
+        name="console_autoships",
+    ),
+    path(
+        "console/distributors/<str:member_id>/autoships/<int:pk>/cancel/",
+        console_ops.autoship_cancel_view,
+        name="console_autoship_cancel",
+    ),
+    path(
+        "console/distributors/<str:member_id>/payout-details/",
+        console_ops.payout_profile_view,
+        name="console_payout_profile",
+    ),
+    path("console/periods/<str:code>/", console_ops.period_view, name="console_period"),
     path("console/plans/", console.plans_view, name="console_plans"),
     path("console/plans/compare/", console.plan_compare_view, name="console_plan_compare"),
     path("console/plans/<int:pk>/", console.plan_view, name="console_plan"),

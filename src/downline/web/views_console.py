@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -14,11 +15,11 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from downline.compensation.compare import compare_runs, impact, meaning_diff, text_diff
+from downline.compensation.labels import rank_label
 from downline.compensation.models import PlanActivation, PlanVersion, Run
 from downline.compensation.plans import (
     PlanVersionError,
@@ -30,10 +31,19 @@ from downline.compensation.plans import (
 from downline.compensation.reports import period_figures, rank_counts, rank_names, results_page
 from downline.compensation.selectors import final_run
 from downline.core.errors import DownlineError
+from downline.core.jobs import do_fail_if_lost
 from downline.genealogy.actions import do_change_status, do_move
 from downline.genealogy.models import Distributor, StructureEvent
-from downline.ledger.actions import do_adjust_balance
-from downline.ledger.models import Adjustment
+from downline.genealogy.rules import company_today
+from downline.ledger.actions import (
+    approval_limit,
+    do_adjust_balance,
+    do_approve_adjustment_request,
+    do_reject_adjustment_request,
+    do_request_adjustment,
+    needs_approval,
+)
+from downline.ledger.models import Adjustment, AdjustmentRequest
 from downline.ledger.selectors import balances
 from downline.orders.actions import do_return_order
 from downline.orders.models import Order
@@ -53,7 +63,10 @@ from downline.periods.models import Period
 from . import console_forms as forms
 from .actions import do_add_note, do_start_run
 from .models import Note, RunJob
+from .pagination import clamp_page, page_number
+from .projection_slot import activity_requirement
 from .roles import console_required
+from .selectors import count_active, current_period
 
 RESULTS_PER_PAGE = 50
 SEARCH_LIMIT = 50
@@ -75,17 +88,30 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 @console_required("overview")
 def overview_view(request: HttpRequest) -> HttpResponse:
-    """Counts, open periods and the charts (their data from ``charts_view``)."""
+    """Counts, open periods and the charts (their data from ``charts_view``).
+
+    "Active" is the plan's activity rule, as on the dashboards and in the charts (there from
+    the final runs; here the current period so far, from its live volumes); distributors whose
+    account is merely not suspended are counted apart, under "account status active"."""
     counts = Distributor.objects.aggregate(
         distributors=Count("id", filter=Q(kind=Distributor.Kind.DISTRIBUTOR)),
-        active=Count(
+        account_active=Count(
             "id",
             filter=Q(kind=Distributor.Kind.DISTRIBUTOR, status=Distributor.Status.ACTIVE),
         ),
         customers=Count("id", filter=Q(kind=Distributor.Kind.CUSTOMER)),
     )
+    current = current_period()
+    requirement = activity_requirement(current.period)
+    counts["active"] = count_active(current.period, requirement)
     periods = Period.objects.filter(status=Period.Status.OPEN).order_by("starts_at")
-    return render(request, "web/console/overview.html", {"counts": counts, "periods": periods})
+    context = {
+        "counts": counts,
+        "periods": periods,
+        "current": current,
+        "requirement": requirement,
+    }
+    return render(request, "web/console/overview.html", context)
 
 
 @console_required("overview")
@@ -122,14 +148,14 @@ def charts_view(request: HttpRequest) -> JsonResponse:
             ],
             "ranks": {
                 "period": latest.period.code if latest else None,
-                "names": [name for name, _count in ranks],
+                "names": [rank_label(latest.plan_version, name) for name, _count in ranks],
                 "counts": [count for _name, count in ranks],
             },
             "labels": {
                 "revenue": _("Revenue"),
                 "paid": _("Commissions paid"),
                 "cv": _("CV"),
-                "active": _("Active distributors"),
+                "active": _("Active distributors (plan's activity rule)"),
                 "new": _("New distributors"),
                 "retention": _("Retention (%)"),
                 "payout_ratio": _("Payout ratio (%)"),
@@ -458,8 +484,10 @@ def run_start_view(request: HttpRequest) -> HttpResponse:
 
 @console_required("runs")
 def job_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """A run job's progress; HTMX polls the fragment until the job is finished."""
+    """A run job's progress; HTMX polls the fragment until the job is finished (or failed,
+    also when its worker is found gone while it polls)."""
     job = get_object_or_404(RunJob.objects.select_related("period", "run"), pk=pk)
+    do_fail_if_lost(job)
     context = {"job": job}
     if _is_htmx(request):
         return render(request, "web/console/partials/job_progress.html", context)
@@ -470,13 +498,13 @@ def job_view(request: HttpRequest, pk: int) -> HttpResponse:
 def run_view(request: HttpRequest, pk: int) -> HttpResponse:
     """A run: its totals, a preview compared with the last final, and its results by page."""
     run = get_object_or_404(Run.objects.select_related("period", "plan_version"), pk=pk)
-    try:
-        page = max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = page_number(request)
     query = request.GET.get("q", "").strip()
     rows, total = results_page(run, page, RESULTS_PER_PAGE, query)
-    names = rank_names(run)
+    if clamp_page(page, total, RESULTS_PER_PAGE) != page:  # beyond the last page: the last
+        page = clamp_page(page, total, RESULTS_PER_PAGE)
+        rows, total = results_page(run, page, RESULTS_PER_PAGE, query)
+    names = [rank_label(run.plan_version, name) for name in rank_names(run)]
     for row in rows:
         row.paid_as_name = names[row.paid_as_rank]
         row.highest_name = names[row.highest_rank]
@@ -536,7 +564,7 @@ def _batch_context(batch: PayoutBatch, **extra) -> dict:
         "payouts": batch.payouts.select_related("distributor").order_by("id")[:500],
         "holds": batch.holds.select_related("distributor").order_by("id")[:500],
         "export_form": forms.ExportForm(
-            initial={"execution_date": timezone.localdate() + timedelta(days=1)}
+            initial={"execution_date": company_today() + timedelta(days=1)}
         ),
         "fail_form": forms.FailPayoutForm(),
     }
@@ -598,6 +626,7 @@ def batch_export_view(request: HttpRequest, pk: int) -> HttpResponse:
                 file_format=data["file_format"],
                 debtor=debtor,
                 execution_date=data["execution_date"],
+                actor=request.user,
             )
         except DownlineError as error:
             form.add_error(None, error_text(error))
@@ -642,32 +671,83 @@ def payout_failed_view(request: HttpRequest, pk: int) -> HttpResponse:
 # --------------------------------------------------------------------------- money
 
 
+def _post_or_request_adjustment(request: HttpRequest, form: forms.AdjustmentForm) -> None:
+    """Post the adjustment of a valid form, or, above the approval limit, ask a second staff
+    member for it; the outcome is a message, a refusal an error on the form."""
+    data = form.cleaned_data
+    amount = data["amount_minor"]
+    arguments = {
+        "currency": data["currency"],
+        "reason": data["reason"],
+        "reference": data["reference"],
+        "actor": request.user,
+    }
+    if needs_approval(
+        amount, actor=request.user, distributor=data["member"], currency=data["currency"]
+    ):
+        pending = do_request_adjustment(data["member"], amount, **arguments)
+        messages.success(
+            request,
+            _(
+                "The adjustment is above the limit one person may post; request #%(id)s waits "
+                "for a second staff member's approval."
+            )
+            % {"id": pending.pk},
+        )
+    else:
+        do_adjust_balance(data["member"], amount, **arguments)
+        messages.success(request, _("The adjustment is posted."))
+
+
+def _decide_adjustment(request: HttpRequest, form: forms.AdjustmentDecisionForm) -> None:
+    """Approve (post) or reject a pending adjustment request, as the signed-in staff member."""
+    pending = get_object_or_404(AdjustmentRequest, pk=form.cleaned_data["request"])
+    if form.cleaned_data["decision"] == "approve":
+        do_approve_adjustment_request(pending, actor=request.user)
+        messages.success(request, _("Request #%(id)s is approved and posted.") % {"id": pending.pk})
+    else:
+        do_reject_adjustment_request(
+            pending, reason=form.cleaned_data["reason"], actor=request.user
+        )
+        messages.success(request, _("Request #%(id)s is rejected.") % {"id": pending.pk})
+
+
 @console_required("adjustments")
 def adjustments_view(request: HttpRequest) -> HttpResponse:
-    form = forms.AdjustmentForm(request.POST or None)
-    if request.method == "POST" and form.is_valid() and form.cleaned_data.get("amount_minor"):
-        data = form.cleaned_data
+    """Adjustments: up to ``DOWNLINE_ADJUSTMENT_APPROVAL_LIMIT`` posted at once, larger ones
+    requested and decided by a second staff member (``ledger.actions``, four eyes)."""
+    deciding = request.method == "POST" and "decision" in request.POST
+    form = forms.AdjustmentForm(None if deciding else (request.POST or None))
+    decision = forms.AdjustmentDecisionForm(request.POST if deciding else None)
+    if request.method == "POST":
         try:
-            do_adjust_balance(
-                data["member"],
-                data["amount_minor"],
-                currency=data["currency"],
-                reason=data["reason"],
-                reference=data["reference"],
-                actor=request.user,
-            )
+            if deciding and decision.is_valid():
+                _decide_adjustment(request, decision)
+                return redirect("web:console_adjustments")
+            if not deciding and form.is_valid() and form.cleaned_data.get("amount_minor"):
+                _post_or_request_adjustment(request, form)
+                return redirect("web:console_adjustments")
         except DownlineError as error:
-            form.add_error(error.field if error.field in form.fields else None, error_text(error))
-        else:
-            messages.success(request, _("The adjustment is posted."))
-            return redirect("web:console_adjustments")
-    recent = Adjustment.objects.select_related("distributor", "created_by").order_by(
-        "-created_at", "-id"
-    )[:50]
+            target = decision if deciding else form
+            field = error.field if error.field in target.fields else None
+            target.add_error(field if field != "request" else None, error_text(error))
+    recent = Adjustment.objects.select_related(
+        "distributor", "created_by", "request__decided_by"
+    ).order_by("-created_at", "-id")[:50]
+    requests = AdjustmentRequest.objects.select_related(
+        "distributor", "requested_by", "decided_by"
+    ).order_by("-requested_at", "-id")[:50]
     status = 400 if request.method == "POST" else 200
-    return render(
-        request, "web/console/adjustments.html", {"form": form, "recent": recent}, status=status
-    )
+    context = {
+        "form": form,
+        "decision_form": decision,
+        "recent": recent,
+        "pending": [r for r in requests if r.status == AdjustmentRequest.Status.PENDING],
+        "decided": [r for r in requests if r.status != AdjustmentRequest.Status.PENDING],
+        "approval_limit": approval_limit(),
+        "limit_currency": settings.DOWNLINE_CURRENCY,
+    }
+    return render(request, "web/console/adjustments.html", context, status=status)
 
 
 @console_required("returns")

@@ -6,16 +6,19 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from downline.accounts.models import User
 from downline.core.errors import DownlineError
 from downline.genealogy.models import Distributor
 
 from . import ratelimit
-from .access import member_required
+from .access import landing_url, member_required
 from .actions import do_join, referral_sponsor
 from .forms import JoinForm, LevelFilterForm, SearchForm
+from .pagination import page_number
 from .projection_slot import activity_requirement, projection_for
 from .selectors import (
     clean_tree,
@@ -24,7 +27,6 @@ from .selectors import (
     customer_orders,
     customers_page,
     dashboard_figures,
-    distributor_of,
     level_page,
     rank_source,
     search_downline,
@@ -32,7 +34,8 @@ from .selectors import (
     visible_member,
 )
 from .team_events import recent_team_events
-from .verification import send_verification_email
+from .verification import send_address_in_use_notice, send_verification_email
+from .views_accounts import mail_limit
 
 JOIN_LIMIT_PER_ADDRESS = 10
 
@@ -41,50 +44,74 @@ def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def _page_number(request: HttpRequest) -> int:
-    try:
-        return max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        return 1
-
-
 def home_view(request: HttpRequest) -> HttpResponse:
+    """The address of the site: sign-in for the anonymous, else where the login lands."""
     if not request.user.is_authenticated:
         return redirect("web:login")
-    if request.user.is_staff and distributor_of(request.user) is None:
-        return redirect("web:console")
-    return redirect("web:dashboard")
+    return redirect(landing_url(request.user))
+
+
+def favicon_view(request: HttpRequest) -> HttpResponse:
+    """``/favicon.ico``, which browsers ask for on every site (the Django admin's pages link no
+    icon of their own): the site's SVG icon."""
+    return redirect(static("web/favicon.svg"))
+
+
+def join_limit() -> ratelimit.Limit:
+    """Sign-up requests per client address and hour (taken and free addresses alike)."""
+    return ratelimit.Limit("join", JOIN_LIMIT_PER_ADDRESS, 3600)
+
+
+def _address_taken(email: str) -> User | None:
+    """The login that already uses ``email`` (as its address or its username), if any."""
+    return (
+        User.objects.filter(email__iexact=email).order_by("id").first()
+        or User.objects.filter(username__iexact=email).first()
+    )
 
 
 def join_view(request: HttpRequest, code: str) -> HttpResponse:
-    """The referral page: who invites, and the sign-up form that enrolls under them."""
+    """The referral page: who invites, and the sign-up form that enrolls under them.
+
+    The answer to a valid form is the same page ("we sent a link to …") whether the address is
+    free or already has an account: a free one gets its confirmation link, the owner of a taken
+    one an e-mail saying someone tried to sign up with it. Requests are limited per client
+    address (``JOIN_LIMIT_PER_ADDRESS`` an hour) and per e-mail address asked for.
+    """
     sponsor = referral_sponsor(code)
     if sponsor is None:
         raise Http404
     form = JoinForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        limit = ratelimit.Limit("join", JOIN_LIMIT_PER_ADDRESS, 3600)
+        per_client, per_email = join_limit(), mail_limit()
         address = ratelimit.client_address(request)
-        if limit.is_blocked(address):
+        email = form.cleaned_data["email"].strip().lower()
+        if per_client.is_blocked(address):
             form.add_error(None, _("Too many sign-ups from your address. Please try later."))
+            return render(request, "web/join.html", {"sponsor": sponsor, "form": form})
+        per_client.record_failure(address)
+        done = render(request, "web/join_done.html", {"sponsor": sponsor, "email": email})
+        if per_email.is_blocked(email):
+            return done  # as silent as the password reset: nothing sent, nothing written
+        per_email.record_failure(email)
+        owner = _address_taken(email)
+        if owner is not None:
+            send_address_in_use_notice(request, owner, email)
+            return done
+        language = get_language() or "en"
+        try:
+            member = do_join(
+                sponsor,
+                name=form.cleaned_data["name"],
+                email=email,
+                password=form.cleaned_data["password"],
+                language=language if language in dict(settings.LANGUAGES) else "en",
+            )
+        except DownlineError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
-            language = get_language() or "en"
-            try:
-                member = do_join(
-                    sponsor,
-                    name=form.cleaned_data["name"],
-                    email=form.cleaned_data["email"],
-                    password=form.cleaned_data["password"],
-                    language=language if language in dict(settings.LANGUAGES) else "en",
-                )
-            except DownlineError as error:
-                form.add_error(error.field if error.field in form.fields else None, error.message)
-            else:
-                limit.record_failure(address)
-                send_verification_email(request, member.user, member.user.email)
-                return render(
-                    request, "web/join_done.html", {"sponsor": sponsor, "email": member.email}
-                )
+            send_verification_email(request, member.user, member.user.email)
+            return done
     return render(request, "web/join.html", {"sponsor": sponsor, "form": form})
 
 
@@ -110,7 +137,7 @@ def team_view(request: HttpRequest, member: Distributor) -> HttpResponse:
     tree = clean_tree(request.GET.get("tree"))
     period = current_period()
     children = tree_children(
-        member, tree, period.period, _page_number(request), rank_source(period.period)
+        member, tree, period.period, page_number(request), rank_source(period.period)
     )
     context = {
         "member": member,
@@ -133,7 +160,7 @@ def tree_children_view(request: HttpRequest, member: Distributor, member_id: str
         raise Http404
     period = current_period()
     children = tree_children(
-        node, tree, period.period, _page_number(request), rank_source(period.period)
+        node, tree, period.period, page_number(request), rank_source(period.period)
     )
     context = {
         "member": member,
@@ -174,17 +201,19 @@ def team_search_view(request: HttpRequest, member: Distributor) -> HttpResponse:
 
 @member_required
 def team_levels_view(request: HttpRequest, member: Distributor) -> HttpResponse:
-    """One level of the downline at a time, filtered, paginated."""
+    """One level of the downline at a time, filtered, paginated. "Active only" keeps those
+    active this period by the plan's activity rule, the rule the rows' "PV met" shows."""
     period = current_period()
+    requirement = activity_requirement(period.period)
     ranks = rank_source(period.period)
     form = LevelFilterForm(request.GET or None, rank_names=ranks.names if ranks else None)
-    tree, level, active, new, page, rank = "enrollment", 1, False, False, 1, None
+    tree, level, active, new, rank = "enrollment", 1, False, False, None
+    page = page_number(request)
     if form.is_valid():
         tree = clean_tree(form.cleaned_data.get("tree"))
         level = form.cleaned_data.get("level") or 1
         active = form.cleaned_data.get("active") or False
         new = form.cleaned_data.get("new") or False
-        page = form.cleaned_data.get("page") or 1
         rank = form.cleaned_data.get("rank")
     rows = level_page(
         member,
@@ -193,6 +222,7 @@ def team_levels_view(request: HttpRequest, member: Distributor) -> HttpResponse:
         period.period,
         page=page,
         active_only=active,
+        requirement=requirement,
         joined_since=period.first_day if new else None,
         ranks=ranks,
         rank=rank,
@@ -207,7 +237,7 @@ def team_levels_view(request: HttpRequest, member: Distributor) -> HttpResponse:
         "tree": tree,
         "period": period,
         "query": query.urlencode(),
-        "requirement": activity_requirement(period.period),
+        "requirement": requirement,
     }
     if _is_htmx(request):
         return render(request, "web/partials/level_rows.html", context)
@@ -241,7 +271,7 @@ def team_member_view(request: HttpRequest, member: Distributor, member_id: str) 
 
 @member_required
 def customers_view(request: HttpRequest, member: Distributor) -> HttpResponse:
-    rows = customers_page(member, _page_number(request))
+    rows = customers_page(member, page_number(request))
     return render(request, "web/customers.html", {"member": member, "rows": rows})
 
 

@@ -1,16 +1,22 @@
-"""``downline payouts create|approve|export|mark-paid|fail|cancel|list``."""
+"""``downline payouts create|approve|export|mark-paid|fail|cancel|list``.
+
+Every action but ``list`` moves money and names its actor: ``--user`` is required and must be an
+active staff login with the finance or admin role (the actions check the role and the four-eyes
+rules, see ``payouts.actions``); anything else is refused with the reason (exit status 2).
+"""
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from downline.accounts.models import User
+from downline.calendar import local_day
 from downline.core.errors import DownlineError
 from downline.money import format_decimal, parse_decimal
 from downline.payouts.actions import (
@@ -35,16 +41,22 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, help="batch number")
         parser.add_argument("--currency", default="EUR")
         parser.add_argument("--minimum", default="20.00", help="minimum payout, e.g. 20.00")
-        parser.add_argument("--user", help="username of the staff member acting")
+        parser.add_argument(
+            "--user", help="username of the staff member acting (finance or admin; required)"
+        )
         parser.add_argument("--format", choices=["csv", "sepa"], default="csv")
         parser.add_argument("--out", help="file to write the export to")
         parser.add_argument("--execution-date", help="YYYY-MM-DD (default: today)")
         parser.add_argument("--payout", help="idempotency key of a payout (for fail)")
         parser.add_argument("--reason", default="")
 
-    def _user(self, username: str | None) -> User | None:
+    def _user(self, action: str, username: str | None) -> User:
+        """The staff member named by ``--user`` (their roles are checked by the action)."""
         if not username:
-            return None
+            raise CommandError(
+                _("%(action)s moves money: name the staff member acting with --user.")
+                % {"action": f"payouts {action}"}
+            )
         user = User.objects.filter(username=username).first()
         if user is None:
             raise CommandError(_("There is no user %(user)r.") % {"user": username})
@@ -63,7 +75,6 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
 
     def _handle(self, action: str, options: dict) -> None:
-        user = self._user(options["user"])
         if action == "list":
             for batch in PayoutBatch.objects.all()[:50]:
                 self.stdout.write(
@@ -72,6 +83,7 @@ class Command(BaseCommand):
                     f"holds {batch.holds.count()}"
                 )
             return
+        user = self._user(action, options["user"])
         if action == "create":
             try:
                 minimum = parse_decimal(options["minimum"], 2)
@@ -96,24 +108,26 @@ class Command(BaseCommand):
             return
         batch = self._batch(options["batch"])
         if action == "approve":
-            if user is None:
-                raise CommandError(_("Approving needs --user (not the batch's creator)."))
             do_approve_payout_batch(batch, actor=user)
         elif action == "export":
             day = (
                 date.fromisoformat(options["execution_date"])
                 if options["execution_date"]
-                else timezone.localdate()
+                else local_day(timezone.now(), settings.DOWNLINE_TIME_ZONE)  # the company's today
             )
             debtor = None
             if options["format"] == "sepa":
                 debtor = Debtor(
-                    os.environ.get("DOWNLINE_PAYOUT_NAME", ""),
-                    os.environ.get("DOWNLINE_PAYOUT_IBAN", ""),
-                    os.environ.get("DOWNLINE_PAYOUT_BIC", ""),
+                    settings.DOWNLINE_PAYOUT_NAME,
+                    settings.DOWNLINE_PAYOUT_IBAN,
+                    settings.DOWNLINE_PAYOUT_BIC,
                 )
             content = do_export_payout_batch(
-                batch, file_format=options["format"], debtor=debtor, execution_date=day
+                batch,
+                file_format=options["format"],
+                debtor=debtor,
+                execution_date=day,
+                actor=user,
             )
             if options["out"]:
                 Path(options["out"]).write_bytes(content)
