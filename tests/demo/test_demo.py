@@ -191,6 +191,10 @@ def test_demo_shows_earnings_and_gives_admin_a_printed_authenticator_key(seeded)
     )
     assert groups == [("finance",)]
     assert "fiona / demo  (finance, en)" in run.stdout
+    # the demo's own staff logins are recorded as security events, but e-mail nobody
+    assert "Subject:" not in run.stdout
+    kinds = query(var_dir, "SELECT kind FROM accounts_securityevent ORDER BY id")
+    assert ("superuser_changed",) in kinds
 
 
 def _persona_rows(var_dir: Path) -> dict[str, tuple[int, str, str, str]]:

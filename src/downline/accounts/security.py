@@ -47,6 +47,18 @@ UNKNOWN_ACTOR = "unknown"
 ADMIN_ROLE = "admin"
 
 _actor: ContextVar[User | None] = ContextVar("downline_security_actor", default=None)
+_setting_up: ContextVar[bool] = ContextVar("downline_security_setting_up", default=False)
+
+
+@contextmanager
+def initial_setup() -> Iterator[None]:
+    """Login changes made inside the block are the installation's own set-up (the demo's
+    seeding): recorded as always, but logged at DEBUG and nobody is e-mailed about them."""
+    token = _setting_up.set(True)
+    try:
+        yield
+    finally:
+        _setting_up.reset(token)
 
 
 @contextmanager
@@ -72,11 +84,14 @@ def record_login_change(user: User, kind: str, detail: str) -> SecurityEvent:
         how=SecurityEvent.How.ACCOUNT_CHANGE,
         detail=detail[:500],
     )
-    logger.info(
+    setting_up = _setting_up.get()
+    logger.log(
+        logging.DEBUG if setting_up else logging.INFO,
         "%s: %s (%s) by %s", kind, user.get_username(), detail, event.actor_name,
         extra={"user_id": user.pk, "actor_id": actor.pk if actor is not None else None},
     )  # fmt: skip
-    transaction.on_commit(lambda: notify_administrators(event))
+    if not setting_up:
+        transaction.on_commit(lambda: notify_administrators(event))
     return event
 
 

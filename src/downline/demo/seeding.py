@@ -50,6 +50,7 @@ from django.utils.translation import gettext
 
 from downline.accounts.actions import do_create_user
 from downline.accounts.models import User
+from downline.accounts.security import initial_setup
 from downline.compensation.runs import do_run_final, do_run_projection
 from downline.core.formatting import format_amount
 from downline.dataset.csv_io import EPOCH_US, epoch_us, write_network, write_orders
@@ -137,7 +138,7 @@ RETURNS_PER_MONTH = 3
 def seed_demo(say: Say, *, seed: int = SEED, distributors: int = DISTRIBUTORS) -> None:
     """Seed the company into an empty database (see the module docstring), all or nothing."""
     timeline = Timeline(timezone.now(), ZoneInfo(settings.DOWNLINE_TIME_ZONE))
-    with transaction.atomic():
+    with transaction.atomic(), initial_setup():
         _Seeding(seed, distributors, timeline, say).run()
 
 
