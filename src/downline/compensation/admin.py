@@ -8,31 +8,15 @@ only by the engine's actions. Here they are only listed and shown.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from downline.core.admin_views import ReadOnlyAdmin
+
 from .models import Clawback, PlanActivation, PlanVersion, Run
-
-
-class ReadOnlyModelAdmin(admin.ModelAdmin):
-    """No add, change or delete, and no list actions: the admin only shows these rows."""
-
-    actions = None
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 def _console_plan_link(version: PlanVersion) -> str:
@@ -41,7 +25,7 @@ def _console_plan_link(version: PlanVersion) -> str:
 
 
 @admin.register(PlanVersion)
-class PlanVersionAdmin(ReadOnlyModelAdmin):
+class PlanVersionAdmin(ReadOnlyAdmin):
     list_display = ("name", "number", "author", "created_at", "locked_at", "digest")
     search_fields = ("name", "note")
     fields = ("console", "name", "number", "note", "digest", "author", "created_at", "locked_at")
@@ -53,7 +37,7 @@ class PlanVersionAdmin(ReadOnlyModelAdmin):
 
 
 @admin.register(PlanActivation)
-class PlanActivationAdmin(ReadOnlyModelAdmin):
+class PlanActivationAdmin(ReadOnlyAdmin):
     """Which version is the plan from which period on; activated only in the console."""
 
     list_display = ("period", "version", "activated_by", "activated_at")
@@ -67,7 +51,7 @@ class PlanActivationAdmin(ReadOnlyModelAdmin):
 
 
 @admin.register(Run)
-class RunAdmin(ReadOnlyModelAdmin):
+class RunAdmin(ReadOnlyAdmin):
     list_display = (
         "period",
         "kind",
@@ -84,6 +68,6 @@ class RunAdmin(ReadOnlyModelAdmin):
 
 
 @admin.register(Clawback)
-class ClawbackAdmin(ReadOnlyModelAdmin):
+class ClawbackAdmin(ReadOnlyAdmin):
     list_display = ("return_order", "original_run", "period", "amount", "currency", "created_at")
     list_select_related = ("return_order", "original_run", "period")

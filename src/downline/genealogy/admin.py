@@ -18,23 +18,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from downline.core.admin_views import ReadOnlyAdmin
+
 from .models import Distributor, StructureEvent
 from .shape import placement_shape
-
-
-class ReadOnlyModelAdmin(admin.ModelAdmin):
-    """No add, change or delete, and no list actions: the admin only shows these rows."""
-
-    actions = None
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 def console_link(member: Distributor | None) -> str:
@@ -154,7 +141,7 @@ def describe_event(event: StructureEvent) -> str:
 
 
 @admin.register(Distributor)
-class DistributorAdmin(ReadOnlyModelAdmin):
+class DistributorAdmin(ReadOnlyAdmin):
     """Members, read-only; enrolment, moves, status, upgrade and contact details change in the
     console."""
 
@@ -212,7 +199,7 @@ class DistributorAdmin(ReadOnlyModelAdmin):
 
 
 @admin.register(StructureEvent)
-class StructureEventAdmin(ReadOnlyModelAdmin):
+class StructureEventAdmin(ReadOnlyAdmin):
     """Structure history, read-only; a change is reversed from the member's console page."""
 
     list_display = (

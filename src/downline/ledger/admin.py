@@ -8,22 +8,9 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from .models import Account, Adjustment, Entry, Transaction
+from downline.core.admin_views import ReadOnlyAdmin
 
-
-class ReadOnlyModelAdmin(admin.ModelAdmin):
-    """No add, change or delete, and no list actions: the admin only shows these rows."""
-
-    actions = None
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+from .models import Account, Adjustment, AdjustmentRequest, Entry, Transaction
 
 
 class EntryInline(admin.TabularInline):
@@ -41,7 +28,7 @@ class EntryInline(admin.TabularInline):
 
 
 @admin.register(Account)
-class AccountAdmin(ReadOnlyModelAdmin):
+class AccountAdmin(ReadOnlyAdmin):
     list_display = ("kind", "currency", "distributor", "balance")
     list_filter = ("kind", "currency")
     search_fields = ("distributor__member_id", "distributor__name")
@@ -49,7 +36,7 @@ class AccountAdmin(ReadOnlyModelAdmin):
 
 
 @admin.register(Transaction)
-class TransactionAdmin(ReadOnlyModelAdmin):
+class TransactionAdmin(ReadOnlyAdmin):
     list_display = ("id", "kind", "memo", "created_at", "created_by", "run")
     list_filter = ("kind",)
     search_fields = ("memo", "idempotency_key")
@@ -57,7 +44,24 @@ class TransactionAdmin(ReadOnlyModelAdmin):
 
 
 @admin.register(Adjustment)
-class AdjustmentAdmin(ReadOnlyModelAdmin):
+class AdjustmentAdmin(ReadOnlyAdmin):
     list_display = ("distributor", "amount", "currency", "reference", "created_by", "created_at")
     search_fields = ("distributor__member_id", "reference", "reason")
     list_select_related = ("distributor", "created_by")
+
+
+@admin.register(AdjustmentRequest)
+class AdjustmentRequestAdmin(ReadOnlyAdmin):
+    list_display = (
+        "distributor",
+        "amount",
+        "currency",
+        "status",
+        "requested_by",
+        "requested_at",
+        "decided_by",
+        "decided_at",
+    )
+    list_filter = ("status", "currency")
+    search_fields = ("distributor__member_id", "reference", "reason")
+    list_select_related = ("distributor", "requested_by", "decided_by")

@@ -22,6 +22,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from downline.core.admin_views import ReadOnlyAdmin
 from downline.core.errors import DownlineError
 from downline.core.formatting import (
     format_amount,
@@ -64,21 +65,6 @@ class ActionErrorsAsMessages:
         except DownlineError as error:
             self.message_user(request, error.message, messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
-
-
-class ReadOnlyModelAdmin(admin.ModelAdmin):
-    """No add, change or delete, and no list actions: the admin only shows these rows."""
-
-    actions = None
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 # --- products -----------------------------------------------------------------------------
@@ -277,7 +263,7 @@ class OrderLineInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(ReadOnlyModelAdmin):
+class OrderAdmin(ReadOnlyAdmin):
     """Orders and returns, read-only; they are written by the shop, the API and imports, and
     returned in the console (``/console/returns/``)."""
 
@@ -383,7 +369,7 @@ class AutoshipRunInline(admin.TabularInline):
 
 
 @admin.register(Autoship)
-class AutoshipAdmin(ReadOnlyModelAdmin):
+class AutoshipAdmin(ReadOnlyAdmin):
     """Autoships, read-only: they are created and cancelled on the member's console page
     (``do_create_autoship``, ``do_cancel_autoship``)."""
 
@@ -439,7 +425,7 @@ def _volume_column(field: str, label: str, unit: str) -> Callable[[Any, PeriodVo
 
 
 @admin.register(PeriodVolume)
-class PeriodVolumeAdmin(ReadOnlyModelAdmin):
+class PeriodVolumeAdmin(ReadOnlyAdmin):
     """Live volumes, read-only: orders move them; ``check_volumes --fix`` repairs them."""
 
     list_display = (

@@ -18,6 +18,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from downline.core.admin_views import ReadOnlyAdmin
+
 from .details import mask_last4
 from .models import (
     ComplianceHoldChange,
@@ -28,21 +30,6 @@ from .models import (
     PayoutHold,
     PayoutProfile,
 )
-
-
-class ReadOnlyModelAdmin(admin.ModelAdmin):
-    """No add, change or delete, and no list actions: the admin only shows these rows."""
-
-    actions = None
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -61,7 +48,7 @@ def _console_link(url: str) -> str:
 
 
 @admin.register(PayoutProfile)
-class PayoutProfileAdmin(ReadOnlyModelAdmin):
+class PayoutProfileAdmin(ReadOnlyAdmin):
     list_display = ("distributor", "account_holder", "iban_masked", "bic", "compliance_hold")
     search_fields = ("distributor__member_id", "account_holder")
     list_filter = ("compliance_hold",)
@@ -95,7 +82,7 @@ class PayoutProfileAdmin(ReadOnlyModelAdmin):
 
 
 @admin.register(PayoutDetailsHistory)
-class PayoutDetailsHistoryAdmin(ReadOnlyModelAdmin):
+class PayoutDetailsHistoryAdmin(ReadOnlyAdmin):
     list_display = ("changed_at", "distributor", "source", "changed_by", "bank_changed")
     list_filter = ("source", "bank_changed")
     search_fields = ("distributor__member_id",)
@@ -103,7 +90,7 @@ class PayoutDetailsHistoryAdmin(ReadOnlyModelAdmin):
 
 
 @admin.register(PayoutDetailsChange)
-class PayoutDetailsChangeAdmin(ReadOnlyModelAdmin):
+class PayoutDetailsChangeAdmin(ReadOnlyAdmin):
     list_display = ("requested_at", "distributor", "status", "sent_to", "confirmed_at")
     list_filter = ("status",)
     search_fields = ("distributor__member_id",)
@@ -117,7 +104,7 @@ class PayoutDetailsChangeAdmin(ReadOnlyModelAdmin):
 
 
 @admin.register(ComplianceHoldChange)
-class ComplianceHoldChangeAdmin(ReadOnlyModelAdmin):
+class ComplianceHoldChangeAdmin(ReadOnlyAdmin):
     list_display = ("changed_at", "distributor", "hold", "reason", "changed_by")
     list_filter = ("hold",)
     search_fields = ("distributor__member_id", "reason")
@@ -137,7 +124,7 @@ class HoldInline(ReadOnlyInline):
 
 
 @admin.register(PayoutBatch)
-class PayoutBatchAdmin(ReadOnlyModelAdmin):
+class PayoutBatchAdmin(ReadOnlyAdmin):
     list_display = ("id", "currency", "status", "count", "total", "created_by", "approved_by")
     list_filter = ("status", "currency")
     inlines = (PayoutInline, HoldInline)
