@@ -42,7 +42,6 @@ from downline.engine import PlanInputError, compute_period
 from downline.engine.inputs import EngineState, PeriodResult
 from downline.engine.plan import LoadedPlan
 from downline.engine.summary import summarize
-from downline.genealogy.models import Distributor
 from downline.ledger import memos
 from downline.ledger.models import Account, Transaction
 from downline.ledger.posting import (
@@ -467,10 +466,7 @@ def _record_rank_advances(run: Run, comp: Computation) -> None:
     if not len(rows):
         return
     pks = comp.member_ids[rows].tolist()
-    codes: dict[int, str] = {}
-    for start in range(0, len(pks), 5000):
-        chunk = pks[start : start + 5000]
-        codes.update(Distributor.objects.filter(pk__in=chunk).values_list("pk", "member_id"))
+    codes = comp.stored.inputs.ids  # member ids, row by row like ``member_ids``
     names = [rank.name for rank in comp.loaded.plan.ranks]
     outbox.record_events(
         outbox.RANK_ADVANCED,
@@ -478,7 +474,7 @@ def _record_rank_advances(run: Run, comp: Computation) -> None:
             (
                 pk,
                 {
-                    "member": codes[pk],
+                    "member": codes[row],
                     "rank": names[int(paid_as[row])],
                     "rank_index": int(paid_as[row]),
                     "previous_rank": names[int(previous[row])],
