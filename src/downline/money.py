@@ -31,6 +31,16 @@ ZERO_DECIMAL_CURRENCIES = frozenset(
     }
 )
 THREE_DECIMAL_CURRENCIES = frozenset({"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"})
+# The limits on what enters Downline (explained in ``downline.core.limits``, which checks them);
+# kept here, free of Django, so the engine-side readers (``downline.dataset``) use the same numbers.
+MAX_MONEY_MAJOR_UNITS = 10**10
+"""The largest amount of one operation, in major units of its currency (10,000,000,000.00)."""
+MAX_VOLUME = 10**9
+"""The largest PV or CV of a product unit, an order or an imported row, in hundredths."""
+MAX_QUANTITY = 99_999
+"""The largest quantity of one order or autoship line."""
+MAX_BALANCE = 10**17
+"""The largest absolute balance of a ledger account, in minor units."""
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _DECIMAL = re.compile(r"^(-?)(\d+)(?:\.(\d+))?$")
 

@@ -28,16 +28,16 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from downline.core.errors import DownlineError
-from downline.money import format_decimal, minor_units
+from downline.money import (
+    MAX_BALANCE,
+    MAX_MONEY_MAJOR_UNITS,
+    MAX_QUANTITY,
+    MAX_VOLUME,
+    format_decimal,
+    minor_units,
+)
 
-MAX_MONEY_MAJOR_UNITS = 10**10
-"""The largest amount of one operation, in major units of its currency (10,000,000,000.00)."""
-MAX_VOLUME = 10**9
-"""The largest PV or CV of a product unit, an order or an imported row, in hundredths."""
-MAX_QUANTITY = 99_999
-"""The largest quantity of one order or autoship line."""
-MAX_BALANCE = 10**17
-"""The largest absolute balance of a ledger account, in minor units."""
+__all__ = ["MAX_BALANCE", "MAX_MONEY_MAJOR_UNITS", "MAX_QUANTITY", "MAX_VOLUME"]
 VOLUME_PLACES = 2
 
 

@@ -32,7 +32,14 @@ from downline.core.csv_safety import escape_formula, unescape_formula
 from downline.core.ids import MAX_ID_LENGTH, is_valid_id
 from downline.engine.tree import CycleError, Tree, depth_of, find_cycle
 from downline.i18n import gettext as _
-from downline.money import format_decimal, is_currency_code, minor_units, parse_decimal
+from downline.money import (
+    MAX_MONEY_MAJOR_UNITS,
+    MAX_VOLUME,
+    format_decimal,
+    is_currency_code,
+    minor_units,
+    parse_decimal,
+)
 
 from .tables import MEMBER_KINDS, ORDER_KINDS, STATUSES, Network, Orders, PlacementShape
 
@@ -57,10 +64,9 @@ ORDER_COLUMNS = (
     "returns_order_id",
 )
 MAX_REPORTED_ERRORS = 200
-MAX_AMOUNT = 10**12
-"""The largest ``amount`` of one row, in hundredths of the currency: 10,000,000,000.00."""
-MAX_VOLUME = 10**9
-"""The largest ``pv`` or ``cv`` of one row, in hundredths: 10,000,000.00."""
+MAX_AMOUNT = MAX_MONEY_MAJOR_UNITS * 100  # amounts are read in hundredths
+"""The largest ``amount`` of one row, in hundredths of the currency: 10,000,000,000.00 (the
+platform's limit of one operation, ``downline.money.MAX_MONEY_MAJOR_UNITS``)."""
 SHOWN_VALUE_LENGTH = 40
 """How much of a bad value a problem quotes; longer values are cut with an ellipsis."""
 VOLUME_PLACES = 2
