@@ -122,3 +122,18 @@ def admin_client(client, admin_user):
     response = client.post("/accounts/two-factor/", {"code": f"{code:06d}"})
     assert response.status_code == 302, response.content[:300]
     return client
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on 127.0.0.1 (``tests/smtp_server.py``), with Django's default mailer
+    pointed at it for the test."""
+    from downline.core.smtp_url import mailers_from_url
+    from smtp_server import LocalSMTP
+
+    server = LocalSMTP().start()
+    settings.MAILERS = mailers_from_url(server.url)
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -16,5 +16,13 @@ urlpatterns = [
     path("accounts/api-tokens/", include("downline.api.token_urls")),
     path("console/webhooks/", include("downline.webhooks.urls")),
     path("shops/", include("downline.shops.urls")),
+    # the distributor's tools: each app's routes carry their own prefixes (academy/, console/academy/ …)
+    path("", include("downline.academy.urls")),
+    path("", include("downline.contacts.urls")),
+    path("", include("downline.outreach.urls")),
+    path("", include("downline.growth.urls")),
+    path("", include("downline.contests.urls")),
+    path("", include("downline.support.urls")),
+    path("", include("downline.assistant.urls")),
     path("", include("downline.web.urls")),
 ]

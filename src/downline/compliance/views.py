@@ -34,11 +34,11 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET
 
+from downline.accounts.console import console_required
 from downline.compensation.models import Run
 from downline.compensation.plans import loaded_plan, plan_version_for
 from downline.compensation.selectors import final_run
 from downline.periods.models import Period
-from downline.web.roles import console_required
 
 from . import formatting as fmt
 from .catalogue import NOTES

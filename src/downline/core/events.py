@@ -45,7 +45,31 @@ RUN_FINISHED = "run.finished"
 PAYOUT_SENT = "payout.sent"
 CLAWBACK_CREATED = "clawback.created"
 
-KINDS: tuple[str, ...] = (
+# the distributor's tools (academy, contacts, outreach, growth, contests, support): payloads in
+# each app's docs (docs/<app>.md)
+LESSON_COMPLETED = "lesson.completed"
+QUIZ_PASSED = "quiz.passed"
+QUIZ_FAILED = "quiz.failed"
+CERTIFICATE_EARNED = "certificate.earned"
+CERTIFICATE_EXPIRING = "certificate.expiring"
+CERTIFICATE_REVOKED = "certificate.revoked"
+CONTACT_SIGNED_UP = "contact.signed_up"
+CONTACT_CONVERTED = "contact.converted"
+WEBINAR_REGISTERED = "webinar.registered"
+WEBINAR_ATTENDED = "webinar.attended"
+WEBINAR_MISSED = "webinar.missed"
+MESSAGE_SENT = "message.sent"
+MENTOR_ASSIGNED = "mentor.assigned"
+SPONSOR_CHANGED = "sponsor.changed"
+CONTEST_FINISHED = "contest.finished"
+BADGE_AWARDED = "badge.awarded"
+TICKET_OPENED = "ticket.opened"
+TICKET_ANSWERED = "ticket.answered"
+DISPUTE_OPENED = "dispute.opened"
+DISPUTE_RESOLVED = "dispute.resolved"
+CLAIM_REVIEWED = "claim.reviewed"
+
+PLATFORM_KINDS: tuple[str, ...] = (
     MEMBER_JOINED,
     ORDER_PAID,
     ORDER_RETURNED,
@@ -54,6 +78,30 @@ KINDS: tuple[str, ...] = (
     PAYOUT_SENT,
     CLAWBACK_CREATED,
 )
+TOOL_KINDS: tuple[str, ...] = (
+    LESSON_COMPLETED,
+    QUIZ_PASSED,
+    QUIZ_FAILED,
+    CERTIFICATE_EARNED,
+    CERTIFICATE_EXPIRING,
+    CERTIFICATE_REVOKED,
+    CONTACT_SIGNED_UP,
+    CONTACT_CONVERTED,
+    WEBINAR_REGISTERED,
+    WEBINAR_ATTENDED,
+    WEBINAR_MISSED,
+    MESSAGE_SENT,
+    MENTOR_ASSIGNED,
+    SPONSOR_CHANGED,
+    CONTEST_FINISHED,
+    BADGE_AWARDED,
+    TICKET_OPENED,
+    TICKET_ANSWERED,
+    DISPUTE_OPENED,
+    DISPUTE_RESOLVED,
+    CLAIM_REVIEWED,
+)
+KINDS: tuple[str, ...] = PLATFORM_KINDS + TOOL_KINDS
 
 Handler = Callable[[Event], None]
 

@@ -82,6 +82,7 @@ from .catalogue import AUTOSHIP_SKUS, PRODUCTS
 from .people import LANGUAGE_SHARES, Person, person
 from .personas import PERSONAS, add_persona_business, choose_personas
 from .timeline import Timeline, month_days, previous_months
+from .tools import ToolsContext, seed_tools
 
 SEED = 2026
 DEMO_PLAN = Path(__file__).resolve().parents[3] / "plans" / "unilevel.yaml"
@@ -221,6 +222,20 @@ class _Seeding:
             }
         )
         self.say(gettext("Returned orders: %(count)d returns.") % {"count": returns})
+        with tl.at(tl.now):
+            seed_tools(
+                ToolsContext(
+                    timeline=tl,
+                    today=self.today,
+                    months=list(self.months),
+                    admin=self.admin,
+                    fiona=self.fiona,
+                    persona_ids=dict(self.persona_ids),
+                    people=people,
+                    seed=self.seed,
+                    say=self.say,
+                )
+            )
         self.say(
             gettext("Created %(count)d logins.")
             % {"count": len(STAFF_LOGINS) + len(DISTRIBUTOR_LOGINS)}

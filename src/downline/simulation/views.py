@@ -27,10 +27,10 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET, require_http_methods
 
+from downline.accounts.console import console_required
 from downline.core.formatting import format_money, format_number
 from downline.core.jobs import do_fail_if_lost
 from downline.i18n import use_language
-from downline.web.roles import console_required
 
 from .actions import SimulationInputError, do_start_simulation
 from .forms import StartSimulationForm

@@ -15,40 +15,15 @@ answer 404 for those ids, the same as for ids that do not exist.
 
 from __future__ import annotations
 
-from functools import wraps
-
-from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.urls import reverse
 
-from .selectors import distributor_of
+from downline.accounts.console import staff_required
+from downline.genealogy.access import member_required
+
+__all__ = ["landing_url", "member_required", "staff_required"]
 
 
 def landing_url(user) -> str:
     """The page a login lands on: the console for staff (their work is there, and a staff login
     without a membership has no dashboard), the dashboard for everyone else."""
     return reverse("web:console" if user.is_authenticated and user.is_staff else "web:dashboard")
-
-
-def member_required(view):
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        member = distributor_of(request.user)
-        if member is None or member.is_customer:
-            raise Http404
-        request.member = member  # the menu reads it (context_processors.back_office)
-        return view(request, member, *args, **kwargs)
-
-    return wrapped
-
-
-def staff_required(view):
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not (request.user.is_staff and request.user.is_verified()):
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapped

@@ -10,8 +10,9 @@ pages, the plan lab and the compliance pages).
 from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
+from downline.genealogy.access import distributor_of
+
 from .roles import allowed
-from .selectors import distributor_of
 
 CONSOLE_APPS = frozenset({"planlab", "compliance", "webhooks"})
 

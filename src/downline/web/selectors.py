@@ -31,7 +31,6 @@ from downline.genealogy.tree_sql import (
     PLACEMENT,
     TABLE,
     TREES,
-    is_in_subtree,
     parent_column,
 )
 from downline.orders.models import Order, PeriodVolume
@@ -118,33 +117,6 @@ def count_active(period: Period | None, requirement: ActivityRequirement | None)
 
 
 # --------------------------------------------------------------------------- who may see whom
-
-
-def distributor_of(user) -> Distributor | None:
-    """The network member linked to a login, or ``None`` (staff without a membership)."""
-    if not user.is_authenticated:
-        return None
-    return Distributor.objects.filter(user_id=user.pk).first()
-
-
-def in_downline(viewer: Distributor, member: Distributor, tree: str | None = None) -> bool:
-    """``member`` is ``viewer`` or below them in ``tree`` (or, with no tree, in either)."""
-    if member.pk == viewer.pk:
-        return True
-    trees = TREES if tree is None else (tree,)
-    return any(is_in_subtree(name, member.pk, viewer.pk) for name in trees)
-
-
-def visible_member(
-    viewer: Distributor, member_id: str, tree: str | None = None
-) -> Distributor | None:
-    """The member ``member_id`` if ``viewer`` may see them (themselves or their downline in
-    ``tree``, or in either tree), else ``None``: the caller answers 404 either way, so a guessed
-    id tells nothing about whether it exists."""
-    member = Distributor.objects.filter(member_id=member_id).first()
-    if member is None or not in_downline(viewer, member, tree):
-        return None
-    return member
 
 
 # --------------------------------------------------------------------------- dashboard

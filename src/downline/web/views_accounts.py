@@ -41,13 +41,13 @@ from downline.accounts.actions import (
     do_update_profile,
 )
 from downline.accounts.models import User
+from downline.genealogy.access import distributor_of
 from downline.genealogy.actions import do_update_details
 
 from . import ratelimit
 from .access import landing_url
 from .forms import CodeForm, LanguageForm, LoginForm, ProfileForm, ResendForm
 from .language import remember_language
-from .selectors import distributor_of
 from .verification import (
     read_token,
     send_address_change_requested_notice,

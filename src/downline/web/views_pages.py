@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from downline.accounts.models import User
 from downline.core.errors import DownlineError
+from downline.genealogy.access import visible_member
 from downline.genealogy.models import Distributor
 
 from . import ratelimit
@@ -31,7 +32,6 @@ from .selectors import (
     rank_source,
     search_downline,
     tree_children,
-    visible_member,
 )
 from .team_events import recent_team_events
 from .verification import send_address_in_use_notice, send_verification_email

@@ -13,9 +13,9 @@ from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from downline.genealogy.access import visible_member
 from downline.genealogy.models import Distributor
 from downline.genealogy.tree_sql import ENROLLMENT, PLACEMENT, downline_cte
-from downline.web.selectors import visible_member
 
 MAX_DEPTH = 100_000
 
