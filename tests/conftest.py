@@ -137,3 +137,10 @@ def smtp_server(settings):
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _uploads_in_a_temporary_folder(settings, tmp_path_factory) -> None:
+    """Uploaded files (lesson media, ticket attachments) go to the session's temporary folder,
+    never into the checkout."""
+    settings.MEDIA_ROOT = str(tmp_path_factory.getbasetemp() / "media")

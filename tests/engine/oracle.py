@@ -201,6 +201,10 @@ class Period:
         self.order_cv = [int(x) for x in inputs.order_cv]
         self.order_amount = [int(x) for x in inputs.order_amount]
         self.order_in_currency = [bool(x) for x in inputs.order_in_plan_currency]
+        # certificates held on the period's last day; a key not given is held by nobody
+        self.certificates = {
+            key: [bool(x) for x in held] for key, held in inputs.certificates.items()
+        }
 
         self.lines: list[Line] = []
 
@@ -304,11 +308,18 @@ class Period:
         rule = self.active[d] if bonus.earner == "active" else self.eligible[d]
         return rule and self.meets(d, bonus.requires)
 
+    def holds_certificate(self, d: int, key: str) -> bool:
+        return key in self.certificates and self.certificates[key][d]
+
     def meets(self, d: int, requires: Requirements | None) -> bool:
         """``customer_share_at_least: P``: customer PV ÷ (own PV + customer PV) ≥ P, failing
-        when the sum is 0 or less; ``customers_at_least: N``: at least N buying customers."""
+        when the sum is 0 or less; ``customers_at_least: N``: at least N buying customers;
+        ``certificate: K``: holds every certificate of K."""
         if requires is None:
             return True
+        for key in requires.certificate or ():
+            if not self.holds_certificate(d, key):
+                return False
         share = requires.customer_share_at_least
         if share is not None:
             total = self.own_pv[d] + self.customer_pv[d]
@@ -336,6 +347,10 @@ class Period:
     def rank_holds(self, d: int, rank: Rank) -> bool:
         """Every condition written on ``rank`` holds for ``d`` (conditions not written apply not)."""
         if rank.active and not self.active[d]:
+            return False
+        if rank.requires is not None and not all(
+            self.holds_certificate(d, key) for key in rank.requires.certificate
+        ):
             return False
         if rank.pv is not None and self.pv[d] < rank.pv:
             return False

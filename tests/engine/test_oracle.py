@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
 
+from downline.dataset.certificates import certificates_from_text, held_on
 from downline.dataset.csv_io import network_from_text, orders_from_text
 from downline.dataset.period import period_inputs
 from downline.dataset.tables import PlacementShape
@@ -1122,6 +1124,13 @@ def golden_failures(plan, case) -> list[str]:
     )
     if not isinstance(plan.currency, str):  # points: every order counts in the plan's unit
         inputs.order_in_plan_currency[:] = True
+    if case.certificates is not None:  # who holds a certificate on the period's last day
+        inputs.certificates = held_on(
+            certificates_from_text(case.certificates, network=network),
+            inputs.ids,
+            date(1970, 1, 1) + timedelta(days=inputs.last_day),
+            plan.certificate_keys(),
+        )
     result = compute_period(plan, inputs, golden_state(plan, inputs, case.state))
     expect = case.expect
     failures = []

@@ -44,7 +44,7 @@ def unilevel_with(requires: str) -> str:
         (
             "{}",
             "plan.yaml:7: bonuses[0].requires: "
-            "requires needs customer_share_at_least, customers_at_least or both",
+            "requires needs customer_share_at_least, customers_at_least or certificate",
         ),
         (
             "{customer_share_at_least: 1 per unit}",

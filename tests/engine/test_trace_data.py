@@ -22,6 +22,9 @@ from .strategies import Scenario, scenarios
 from .test_explain import case
 
 PLANS = sorted((Path(__file__).resolve().parents[2] / "plans").glob("*.yaml"))
+# the frozen legacy explainer predates certificate requirements (their traces are tested in
+# test_certificate_requirement.py)
+LEGACY_PLANS = [path for path in PLANS if not load_plan(path).plan.certificate_keys()]
 
 
 def legacy(plan, inputs, result) -> list[dict]:
@@ -45,7 +48,7 @@ def test_numbers_render_to_the_sentences_of_before(scenario: Scenario):
     )
 
 
-@pytest.mark.parametrize("path", PLANS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", LEGACY_PLANS, ids=lambda p: p.stem)
 @pytest.mark.parametrize("language", ["en", "ru", "pl", "de"])
 def test_every_sample_plan_renders_as_before_in_every_language(path, language):
     plan = load_plan(path).plan

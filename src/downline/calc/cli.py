@@ -42,6 +42,13 @@ def calc_main(argv: list[str]) -> int:
     parser.add_argument("--period", required=True, help="a month YYYY-MM or an ISO week YYYY-Www")
     parser.add_argument("--state-in", type=Path, help="state.json of the previous period")
     parser.add_argument(
+        "--certificates",
+        type=Path,
+        help="certificates.csv: member_id,certificate[,valid_from,valid_until], who holds the "
+        "certificates the plan requires (default: certificates.csv next to --distributors, "
+        "when it exists)",
+    )
+    parser.add_argument(
         "--time-zone",
         default="UTC",
         help="the company's time zone (default UTC), e.g. Europe/Berlin",
@@ -77,11 +84,14 @@ def calc_main(argv: list[str]) -> int:
                 period=args.period,
                 time_zone=args.time_zone,
                 state_path=args.state_in,
+                certificates_path=args.certificates,
             )
             write_outputs(run, args.out, table_format=args.format, trace_text=args.trace_text)
         except CalcError as error:
             _print_problems(error.messages)
             return EXIT_BAD_INPUT
+    for warning in run.warnings:
+        print(warning, file=sys.stderr)
     lines = len(run.result.lines)
     print(
         _(

@@ -21,6 +21,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from downline.dataset.certificates import certificates_from_text
 from downline.dataset.csv_io import DatasetError, network_from_text, orders_from_text
 from downline.engine.plan import LoadedPlan
 from downline.engine.plan.model import GoldenCase
@@ -185,6 +186,11 @@ def run_case(loaded: LoadedPlan, case: GoldenCase) -> CaseResult:
     try:
         network = network_from_text(case.distributors, shape=placement_shape(plan))
         orders = orders_from_text(case.orders, network=network, time_zone=case.time_zone)
+        certificates = (
+            certificates_from_text(case.certificates, network=network)
+            if case.certificates is not None
+            else None
+        )
         run = compute(
             loaded,
             network,
@@ -193,6 +199,7 @@ def run_case(loaded: LoadedPlan, case: GoldenCase) -> CaseResult:
             time_zone=case.time_zone,
             state_data=case.state,
             state_source="state",
+            certificates=certificates,
         )
     except DatasetError as error:
         outcome.problems.extend(error.summary().splitlines())

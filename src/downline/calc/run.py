@@ -14,11 +14,13 @@ import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from downline.calendar import PeriodCodeError, bounds_for_code
 from downline.core.csv_safety import unescape_formula
+from downline.dataset.certificates import Certificates, held_on, read_certificates
 from downline.dataset.csv_io import DatasetError, read_network, read_orders
 from downline.dataset.period import period_inputs
 from downline.dataset.tables import Network, Orders, PlacementShape
@@ -41,6 +43,8 @@ from .state_file import StateError, state_document, state_from_json
 from .trace_file import write_parquet
 
 OUTPUT_FILES = ("lines.csv", "distributors.csv", "trace.parquet", "run.json", "state.json")
+CERTIFICATES_FILE = "certificates.csv"  # optional, next to distributors.csv
+EPOCH = date(1970, 1, 1)
 TRACE_TEXT = "trace.jsonl"  # the traces in words, only with ``--trace-text``
 
 
@@ -98,6 +102,7 @@ class PeriodRun:
     time_zone: str
     input_digest: str
     timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 def compute(
@@ -113,16 +118,32 @@ def compute(
     timings: dict[str, float] | None = None,
     plan_path: Path | None = None,
     orders_path: Path | None = None,
+    certificates: Certificates | None = None,
 ) -> PeriodRun:
     """The period's inputs, state and result; :class:`CalcError` when they cannot be computed.
     With ``plan_path`` and ``orders_path`` a problem names the line of the plan or of the
-    orders file it concerns."""
+    orders file it concerns. ``certificates``: who holds which certificate (a plan that
+    requires one, with none given, warns: nobody holds any)."""
     plan = loaded.plan
     timings = {} if timings is None else timings
     started = time.perf_counter()
     inputs = period_inputs(
         network, orders, period=period, time_zone=time_zone, plan_currency=plan_currency(plan)
     )
+    warnings = []
+    keys = plan.certificate_keys()
+    if keys:
+        if certificates is None:
+            warnings.append(
+                _(
+                    "warning: the plan requires the certificates %(keys)s but no %(file)s was "
+                    "given, so nobody holds any"
+                )
+                % {"keys": ", ".join(keys), "file": CERTIFICATES_FILE}
+            )
+            certificates = Certificates()
+        last_day = EPOCH + timedelta(days=int(inputs.last_day))
+        inputs.certificates = held_on(certificates, inputs.ids, last_day, keys)
     state = None
     if state_data is not None:
         try:
@@ -149,6 +170,7 @@ def compute(
         time_zone=time_zone,
         input_digest=input_digest,
         timings=timings,
+        warnings=warnings,
     )
 
 
@@ -173,8 +195,11 @@ def calculate(
     period: str,
     time_zone: str = "UTC",
     state_path: Path | None = None,
+    certificates_path: Path | None = None,
 ) -> PeriodRun:
-    """Read, check and compute a period from files; :class:`CalcError` lists every problem."""
+    """Read, check and compute a period from files; :class:`CalcError` lists every problem.
+    ``certificates_path`` (default: ``certificates.csv`` next to the distributors file, when
+    it exists) says who holds which certificate."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
     try:
@@ -195,9 +220,20 @@ def calculate(
         raise CalcError(error.summary().splitlines()) from error
     except OSError as error:
         raise CalcError([f"{orders_path}: {error.strerror}"]) from error
+    if certificates_path is None and (distributors_path.parent / CERTIFICATES_FILE).is_file():
+        certificates_path = distributors_path.parent / CERTIFICATES_FILE
+    certificates = None
+    if certificates_path is not None:
+        try:
+            certificates = read_certificates(certificates_path, network=network)
+        except DatasetError as error:
+            raise CalcError(error.summary().splitlines()) from error
+        except OSError as error:
+            raise CalcError([f"{certificates_path}: {error.strerror}"]) from error
     state_data = load_json(state_path) if state_path is not None else None
     timings["read"] = time.perf_counter() - started
     paths = [distributors_path, orders_path] + ([state_path] if state_path else [])
+    paths += [certificates_path] if certificates_path is not None else []
     digest = file_digest(paths, [period, time_zone])
     return compute(
         loaded,
@@ -211,6 +247,7 @@ def calculate(
         timings=timings,
         plan_path=plan_path,
         orders_path=orders_path,
+        certificates=certificates,
     )
 
 

@@ -9,14 +9,20 @@ period's orders, as dense arrays (``downline.engine.inputs.PeriodInputs``).
   close (their commissions are clawed back instead, see ``clawbacks``). A return counts with
   negative volumes. An order's day is its local paid day in the company's time zone; its
   amount is in hundredths of the plan currency's major unit.
+* **Certificates.** Only when the plan requires certificates (``requires: {certificate: …}`` on
+  a rank or a bonus): who holds each on the period's last day (local), asked through the hook
+  ``core.hooks.CERTIFICATES_HELD`` (the academy answers; compensation does not import it). With
+  no handler nobody holds any, and the stored period carries a warning
+  (``certificates_unavailable``) that the run keeps in its summary.
 
 Reads run inside the caller's transaction, so a final run sees one consistent snapshot.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -24,6 +30,7 @@ import numpy as np
 from django.db import connection
 
 from downline.calendar import bounds_for_code
+from downline.core import hooks
 from downline.core.bulk_sql import read_columns
 from downline.engine.inputs import PeriodInputs
 from downline.engine.plan import Plan
@@ -34,6 +41,8 @@ from downline.periods.models import Period
 from downline.periods.selectors import company_time_zone
 
 EPOCH_DAY = np.datetime64("1970-01-01", "D")
+CERTIFICATES_UNAVAILABLE = "certificates_unavailable"
+logger = logging.getLogger(__name__)
 STATUS_CODES = {
     Distributor.Status.ACTIVE: 0,
     Distributor.Status.SUSPENDED: 1,
@@ -48,6 +57,9 @@ class StoredPeriod:
     inputs: PeriodInputs
     member_ids: np.ndarray  # int64[n]: Distributor primary key of each distributor row
     order_ids: np.ndarray  # int64[m]: Order primary key of each order row
+    # keys and numbers only (rule 12), e.g. {"key": "certificates_unavailable",
+    # "certificates": ["compliance-basics"]}
+    warnings: list[dict] = field(default_factory=list)
 
 
 def _epoch_seconds_sql(column: str) -> str:
@@ -229,4 +241,38 @@ def load_period(period: Period, plan: Plan) -> StoredPeriod:
         order_in_plan_currency=np.array(columns[8], dtype=bool),
         period=period.code,
     )
-    return StoredPeriod(inputs=inputs, member_ids=db_ids[rows], order_ids=order_db)
+    stored = StoredPeriod(inputs=inputs, member_ids=db_ids[rows], order_ids=order_db)
+    keys = plan.certificate_keys()
+    if keys:
+        last_day = bounds_for_code(period.code, time_zone).last_day
+        inputs.certificates, warnings = certificate_holders(keys, last_day, stored.member_ids)
+        stored.warnings.extend(warnings)
+    return stored
+
+
+def certificate_holders(
+    keys: tuple[str, ...], on, member_ids: np.ndarray
+) -> tuple[dict[str, np.ndarray], list[dict]]:
+    """Per certificate key: bool per distributor row (``member_ids``: their Distributor
+    primary keys), who holds it on ``on``, as the handlers of ``CERTIFICATES_HELD`` say; and
+    the warnings (no handler: nobody holds any)."""
+    held = {key: np.zeros(len(member_ids), dtype=bool) for key in keys}
+    if not hooks.CERTIFICATES_HELD.handlers:
+        logger.warning(
+            "the plan requires certificates %s but no app answers %s; nobody holds any",
+            ", ".join(keys),
+            hooks.CERTIFICATES_HELD.name,
+        )
+        return held, [{"key": CERTIFICATES_UNAVAILABLE, "certificates": list(keys)}]
+    order = np.argsort(member_ids, kind="stable")
+    sorted_ids = member_ids[order]
+    for answer in hooks.CERTIFICATES_HELD.fire(keys=tuple(keys), on=on):
+        for key, holders in (answer or {}).items():
+            if key not in held or not holders:
+                continue
+            pks = np.asarray(list(holders), dtype=np.int64)
+            at = np.searchsorted(sorted_ids, pks)
+            found = at < len(sorted_ids)
+            found[found] = sorted_ids[at[found]] == pks[found]
+            held[key][order[at[found]]] = True
+    return held, []

@@ -195,6 +195,7 @@ def _run_row(comp: Computation, kind: str, actor: User | None) -> Run:
             ],
             "cap_breakage": summary.cap_breakage,
             "counts": summary.counts,
+            **({"warnings": comp.stored.warnings} if comp.stored.warnings else {}),
         },
         timings=comp.timings,
     )
@@ -214,6 +215,7 @@ def _input_digest(comp: Computation) -> str:
         inputs.order_cv,
         inputs.order_amount,
         inputs.order_day,
+        *(inputs.certificates[key] for key in sorted(inputs.certificates)),
     ):
         digest.update(np.ascontiguousarray(array).tobytes())
     digest.update(comp.version.digest.encode())

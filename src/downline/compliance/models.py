@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .catalogue import INDICATORS
@@ -68,3 +69,62 @@ class DisclaimerText(models.Model):
 
     def __str__(self) -> str:
         return self.get_language_display()
+
+
+class ClaimReview(models.Model):
+    """A distributor's text the claim scanner held for compliance review (``claims.submit_text``).
+
+    ``source_kind``/``source_id`` name what the text belongs to (a page, an e-mail of a sequence,
+    a message); ``findings`` are the scanner's findings as dicts (category, phrase, start, end,
+    rule, severity, how), so the console can highlight them. A later text of the same source
+    withdraws a pending review; staff approve or reject with a reason (event ``claim.reviewed``).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        APPROVED = "approved", _("approved")
+        REJECTED = "rejected", _("rejected")
+        WITHDRAWN = "withdrawn", _("withdrawn (replaced by a later text)")
+        CLEARED = "cleared", _("a later text needed no review")
+
+    author = models.ForeignKey(
+        "genealogy.Distributor",
+        verbose_name=_("author"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    source_kind = models.CharField(_("source kind"), max_length=40)
+    source_id = models.CharField(_("source id"), max_length=64)
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    text = models.TextField(_("text"))
+    text_sha256 = models.CharField(max_length=64)
+    verdict = models.CharField(_("verdict"), max_length=12)
+    findings = models.JSONField(_("findings"), default=list)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.PENDING
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    created_at = models.DateTimeField(_("submitted at"), default=timezone.now)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("claim review")
+        verbose_name_plural = _("claim reviews")
+        ordering = ("created_at", "pk")
+        indexes = (
+            models.Index(fields=["source_kind", "source_id", "created_at"]),
+            models.Index(fields=["status", "created_at"]),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.source_kind}:{self.source_id} ({self.status})"

@@ -141,3 +141,17 @@ LEDGER_CHECKS = Hook(
 list of sentences, one per broken invariant that involves its app's rows (compensation checks
 that final runs and clawbacks reconcile with what they posted). ``deep`` asks for the slow
 checks as well."""
+
+CERTIFICATES_HELD = Hook(
+    "certificates_held",
+    arguments=("keys", "on"),
+    required=False,
+    in_transaction=False,
+)
+"""Fired by ``compensation`` (``inputs.certificate_holders``) when the plan of a run requires
+certificates (``requires: {certificate: …}`` on a rank or a bonus), with ``keys`` (a tuple of
+certificate keys, e.g. ``("compliance-basics",)``) and ``on`` (a ``date``: the period's last
+day). Each handler returns ``dict[str, list[int]]``: certificate key → primary keys of the
+``genealogy.Distributor`` rows holding a valid certificate (earned, not revoked, not expired) on
+that date. The academy registers the handler; with none registered nobody holds any certificate
+and the run warns that the plan requires certificates."""

@@ -119,6 +119,70 @@ SCHEDULE: tuple[DailyJob | IntervalJob, ...] = (
         default_minutes=1,
         description="Queue new events for the webhook endpoints and send what is due.",
     ),
+    IntervalJob(
+        name="support.mark_breaches",
+        task_path="downline.support.tasks.mark_breaches",
+        setting="DOWNLINE_SUPPORT_BREACH_MINUTES",
+        default_minutes=5,
+        description="Mark SLA breaches (e-mail each ticket's group once); follow dispute adjustments.",
+    ),
+    DailyJob(
+        name="support.refresh_plan_articles",
+        task_path="downline.support.tasks.refresh_plan_articles",
+        at=time(0, 20),
+        description="Render the knowledge base's plan articles again if the active plan changed.",
+    ),
+    IntervalJob(
+        name="contacts.task_reminders",
+        task_path="downline.contacts.tasks.send_task_reminders",
+        setting="DOWNLINE_CONTACT_REMINDER_MINUTES",
+        default_minutes=5,
+        description="E-mail distributors their follow-ups that came due (once per task).",
+    ),
+    DailyJob(
+        name="contacts.retention",
+        task_path="downline.contacts.tasks.erase_inactive_contacts",
+        at=time(3, 30),
+        description="Erase contacts inactive longer than DOWNLINE_CONTACT_RETENTION_DAYS.",
+    ),
+    DailyJob(
+        name="growth.build_radar",
+        task_path="downline.growth.tasks.build_radar",
+        at=time(5, 0),
+        description="Build the sponsors' radar for the day.",
+    ),
+    IntervalJob(
+        name="growth.deliver_notifications",
+        task_path="downline.growth.tasks.deliver_notifications",
+        setting="DOWNLINE_NOTIFICATION_MINUTES",
+        default_minutes=1,
+        description="Turn events into notifications; send e-mail and push.",
+    ),
+    DailyJob(
+        name="growth.send_notification_digests",
+        task_path="downline.growth.tasks.send_notification_digests",
+        at=time(18, 0),
+        description="Send the daily notification digests.",
+    ),
+    DailyJob(
+        name="outreach.no_order_scan",
+        task_path="downline.outreach.tasks.no_order_scan",
+        at=time(6, 0),
+        description="Start the 'no order for 30 days' sequences.",
+    ),
+    DailyJob(
+        name="academy.expiring_certificates",
+        task_path="downline.academy.tasks.record_expiring_certificates",
+        at=time(0, 30),
+        description="Record certificate.expiring 30 days before a certificate expires (once each).",
+    ),
+    IntervalJob(
+        name="academy.business_actions",
+        task_path="downline.academy.tasks.read_business_actions",
+        setting="DOWNLINE_ACADEMY_ACTION_MINUTES",
+        default_minutes=1,
+        description="Tick the first-30-days business actions (first order, customer, webinar).",
+    ),
 )
 
 
@@ -150,6 +214,18 @@ LOOPS: tuple[LoopJob, ...] = (
         function_path="downline.orders.tasks.run_volume_folder",
         interval=1.0,
         description="Fold the orders' live-volume changes into the uplines' volumes.",
+    ),
+    LoopJob(
+        name="outreach.send",
+        function_path="downline.outreach.tasks.run_outreach_loop",
+        interval=3.0,
+        description="Outbox events to sequences to due e-mails sent; webinar attendance.",
+    ),
+    LoopJob(
+        name="contests.refresh_boards",
+        function_path="downline.contests.tasks.run_board_refresher",
+        interval=2.0,
+        description="Read new events and recompute the running contests' live boards.",
     ),
 )
 

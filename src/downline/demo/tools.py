@@ -9,6 +9,8 @@ a module that wants history sets the clock itself with ``ctx.timeline.at(...)``.
 from __future__ import annotations
 
 import importlib
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -19,6 +21,7 @@ from .people import Person
 from .timeline import Timeline
 
 Say = Callable[[str], None]
+logger = logging.getLogger(__name__)
 
 TOOL_SEEDS: tuple[str, ...] = (
     "downline.demo.academy_demo",
@@ -58,4 +61,6 @@ def seed_tools(ctx: ToolsContext) -> None:
             if error.name != name:
                 raise
             continue
+        started = time.perf_counter()
         module.seed(ctx)
+        logger.info("demo: %s seeded in %.1f s", name, time.perf_counter() - started)

@@ -117,6 +117,7 @@ class PeriodContext:
                 own_pv=volumes.own("pv"),
                 customer_pv=volumes.customer("pv"),
                 buying_customers=volumes.buying_customers,
+                holders=self.inputs.holders,
             )
             self._checks[requires] = check
         self.requirements[bonus.name] = check
@@ -135,6 +136,7 @@ class PeriodContext:
             eligible=self.eligible,
             active=self.active,
             buying_customers=self.volumes.buying_customers,
+            holders=self.inputs.holders,
         )
 
     @property

@@ -39,10 +39,26 @@ class PeriodInputs:
     order_amount: np.ndarray  # int64[m], hundredths of the order's currency major unit
     order_in_plan_currency: np.ndarray  # bool[m]
     period: str = ""
+    # certificates held on the period's last day: certificate key -> bool[n]; a key not given
+    # is held by nobody (``requires: {certificate: …}`` on ranks and bonuses)
+    certificates: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
         return len(self.sponsor)
+
+    def holders(self, key: str) -> np.ndarray:
+        """bool[n]: who holds certificate ``key`` (nobody when the key is not given)."""
+        held = self.certificates.get(key)
+        if held is None:
+            return np.zeros(self.n, dtype=bool)
+        held = np.asarray(held, dtype=bool)
+        if held.shape != (self.n,):
+            raise ValueError(
+                f"certificate {key!r}: {held.shape[0] if held.ndim else 0} values for "
+                f"{self.n} distributors"
+            )
+        return held
 
     @property
     def m(self) -> int:

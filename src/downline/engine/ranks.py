@@ -16,10 +16,14 @@ Qualifying volume: ``QV = PV(d) + Σ_legs min(GV(leg), Y)`` (``own_pv: capped``:
 ``min(PV(d), Y)``), ``Y = max_per_leg`` or ``max_leg_share × at_least``. With ``Y = p/q`` exact,
 ``QV = A + k·p/q`` where ``A`` adds the uncapped parts and ``k`` counts the capped ones, so
 ``⌊QV⌋ = A + ⌊k·p/q⌋`` and ``QV ≥ X ⇔ ⌊QV⌋ ≥ X`` for a whole threshold ``X``.
+
+``requires: {certificate: K}``: one condition ``certificate:<key>`` per key, required 1, actual
+1 when ``d`` holds the certificate on the period's last day (else 0).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -32,6 +36,8 @@ from .rounding import count_by, mul_divmod
 from .tree import Tree
 
 RANK_DTYPE = np.int16
+CERTIFICATE_CONDITION = "certificate:"
+"""Prefix of the name of a rank's certificate condition (``certificate:compliance-basics``)."""
 
 
 @dataclass
@@ -81,6 +87,7 @@ def decide_ranks(
     eligible: np.ndarray,
     active: np.ndarray,
     buying_customers: np.ndarray,
+    holders: Callable[[str], np.ndarray] | None = None,
 ) -> RankOutcome:
     n = inputs.n
     ranks = plan.ranks
@@ -137,6 +144,9 @@ def decide_ranks(
             )
         if rank.customers is not None:
             add(r, "customers", rank.customers, buying_customers)
+        for key in rank.requires.certificate if rank.requires is not None else ():
+            held = holders(key) if holders is not None else np.zeros(n, dtype=bool)
+            add(r, f"{CERTIFICATE_CONDITION}{key}", 1, held.astype(np.int64))
 
     legs_ranks = {r for r, _, _ in legs_rules}
     # the highest rank without a legs condition whose conditions hold

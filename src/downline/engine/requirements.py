@@ -9,7 +9,9 @@ For distributor ``d`` in the period, with ``own`` = own PV, ``customer`` = custo
   ``customer ≥ q`` when ``r = 0`` and ``customer > q`` otherwise;
 * ``customers_at_least: N`` holds ⇔ ``d`` has at least ``N`` buying retail customers (distinct
   retail customers with a positive net turnover in the plan's currency, as the rank condition
-  ``customers``).
+  ``customers``);
+* ``certificate: K`` (a key or a list of keys) holds ⇔ ``d`` holds every certificate ``K`` on the
+  period's last day (the input ``PeriodInputs.certificates``; a key not given is held by nobody).
 
 A distributor who fails a requirement of a bonus is treated like one who fails the bonus's
 earner rule.
@@ -17,7 +19,8 @@ earner rule.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
@@ -33,6 +36,7 @@ class RequirementCheck:
     customer_share: np.ndarray | None  # bool[n]
     customers: np.ndarray | None  # bool[n]
     met: np.ndarray  # bool[n]: every written requirement holds
+    certificates: dict[str, np.ndarray] = field(default_factory=dict)  # key -> bool[n] held
 
 
 def share_at_least(customer: np.ndarray, own: np.ndarray, share: Fraction) -> np.ndarray:
@@ -48,7 +52,10 @@ def check_requirements(
     own_pv: np.ndarray,
     customer_pv: np.ndarray,
     buying_customers: np.ndarray,
+    holders: Callable[[str], np.ndarray] | None = None,
 ) -> RequirementCheck:
+    """Who meets each requirement of ``requires``; ``holders(key)`` gives bool[n], who holds
+    certificate ``key`` (needed when ``requires`` names a certificate)."""
     met = np.ones(len(own_pv), dtype=bool)
     share = customers = None
     if requires.customer_share_at_least is not None:
@@ -57,4 +64,12 @@ def check_requirements(
     if requires.customers_at_least is not None:
         customers = buying_customers >= requires.customers_at_least
         met &= customers
-    return RequirementCheck(customer_share=share, customers=customers, met=met)
+    certificates = {}
+    for key in requires.certificate or ():
+        if holders is None:
+            raise ValueError(f"requires certificate {key!r}: no certificate holders given")
+        certificates[key] = holders(key)
+        met &= certificates[key]
+    return RequirementCheck(
+        customer_share=share, customers=customers, met=met, certificates=certificates
+    )

@@ -15,7 +15,10 @@ the period was computed with (``PeriodResult`` and its ``details``), one row per
   missed; for a binary bonus the paired left and right volumes;
 * the legs (children in the group tree, in the tree's sibling order) with their group volume,
   only for a distributor whose next rank's counted-volume condition fails (the one sentence that
-  names legs): a ragged column, ``legs_offsets[d] … legs_offsets[d + 1]`` into ``legs_row``.
+  names legs): a ragged column, ``legs_offsets[d] … legs_offsets[d + 1]`` into ``legs_row``;
+* per certificate a bonus requires (``requires: {certificate: …}``): whether the distributor
+  holds it (``certificate/<key>``); a rank's certificate is a rank condition
+  (``rank/<rank>/certificate:<key>/…``, actual 1 when held).
 
 :class:`TraceRenderer` turns one row back into the trace dictionary of docs/plan-language.md
 ("Outputs"), sentences included, through a translation function given by the caller: the
@@ -39,7 +42,7 @@ from downline.money import format_decimal
 from .inputs import TERMINATED, PeriodInputs, PeriodResult
 from .plan import Plan
 from .plan.model import BinaryBonus, MatchingBonus
-from .ranks import leg_cap
+from .ranks import CERTIFICATE_CONDITION, leg_cap
 from .rounding import count_by, sum_by
 
 TRACE_FORMAT = 1  # bump when the meaning of a column changes
@@ -160,6 +163,21 @@ class TraceLayout:
             binary=tuple(data["binary"]),
             lines=bool(data["lines"]),
         )
+
+
+def certificate_column(key: str) -> str:
+    """``certificate/<key>``: whether the distributor holds the certificate a bonus requires."""
+    return f"certificate/{key}"
+
+
+def bonus_certificates(plan: Plan) -> tuple[str, ...]:
+    """The certificates bonuses require, each once, in plan order."""
+    keys: list[str] = []
+    for bonus in plan.bonuses:
+        for key in bonus.requires.certificate or () if bonus.requires is not None else ():
+            if key not in keys:
+                keys.append(key)
+    return tuple(keys)
 
 
 def bonus_column(bonus: str, what: str) -> str:
@@ -353,6 +371,9 @@ def trace_data(plan: Plan, inputs: PeriodInputs, result: PeriodResult) -> TraceD
             )
         if check.customers is not None:
             columns[bonus_column(name, "customers_met")] = np.asarray(check.customers, dtype=bool)
+    if layout.requirements:
+        for key in bonus_certificates(plan):
+            columns[certificate_column(key)] = np.asarray(inputs.holders(key), dtype=bool)
     for name, _compression in layout.walks:
         walk = details.walks[name]
         columns[bonus_column(name, "missed")] = np.asarray(walk.counts.missed, dtype=np.int64)
@@ -495,6 +516,8 @@ class TraceRenderer:
                         "pass": bool(v[bonus_column(bonus.name, "customers_met")]),
                     }
                 )
+            for key in bonus.requires.certificate or ():
+                conditions.append(_certificate_condition(key, bool(v[certificate_column(key)])))
             out[bonus.name] = {
                 "met": bool(v[bonus_column(bonus.name, "requires_met")]),
                 "conditions": conditions,
@@ -533,6 +556,9 @@ class TraceRenderer:
                 _("%(actual)d of the %(required)d buying retail customers")
                 % {"actual": int(v["buying_customers"]), "required": customers}
             )
+        for key in bonus.requires.certificate or ():
+            if not v[certificate_column(key)]:
+                parts.append(_("%(certificate)s certificate missing") % {"certificate": key})
         return _("%(missing)s: not paid %(bonus)s") % {
             "missing": ", ".join(parts),
             "bonus": self.bonus_title(b),
@@ -550,7 +576,11 @@ class TraceRenderer:
             if r == 0:
                 continue
             conditions = [
-                {
+                _certificate_condition(
+                    c.name.removeprefix(CERTIFICATE_CONDITION), bool(v[f"{c.prefix}/holds"])
+                )
+                if c.name.startswith(CERTIFICATE_CONDITION)
+                else {
                     "name": c.name,
                     "required": _condition_value(c.name, c.required),
                     "actual": _condition_value(c.name, int(v[f"{c.prefix}/actual"])),
@@ -598,6 +628,11 @@ class TraceRenderer:
         actual, required = int(row.values[f"{condition.prefix}/actual"]), condition.required
         if condition.name == "active":
             return [_("you must be active to be %(rank)s") % {"rank": rank}]
+        if condition.name.startswith(CERTIFICATE_CONDITION):
+            return [
+                _("%(certificate)s certificate missing for %(rank)s")
+                % {"certificate": condition.name.removeprefix(CERTIFICATE_CONDITION), "rank": rank}
+            ]
         if condition.name in ("pv", "gv"):
             return [
                 _("%(name)s %(actual)s of the %(required)s needed for %(rank)s")
@@ -775,6 +810,12 @@ class TraceRenderer:
                     ),
                 }
         return out
+
+
+def _certificate_condition(key: str, held: bool) -> dict:
+    """A certificate condition of the trace: the key required, the key again when held (else
+    an empty text)."""
+    return {"name": "certificate", "required": key, "actual": key if held else "", "pass": held}
 
 
 def _condition_value(name: str, value: int):

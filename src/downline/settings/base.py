@@ -283,3 +283,32 @@ DOWNLINE_JOB_HEARTBEAT_SECONDS = int(os.environ.get("DOWNLINE_JOB_HEARTBEAT_SECO
 DOWNLINE_JOB_STALE_SECONDS = int(os.environ.get("DOWNLINE_JOB_STALE_SECONDS", "120"))
 # days after a change of bank details during which payout batches hold the member (anti-fraud)
 DOWNLINE_PAYOUT_COOLING_OFF_DAYS = int(os.environ.get("DOWNLINE_PAYOUT_COOLING_OFF_DAYS", "7"))
+
+# Uploaded files (lesson media, attachments): under DOWNLINE_VAR_DIR, served by the app with
+# each app's own permission checks, never as public static files.
+MEDIA_ROOT = Path(os.environ.get("DOWNLINE_MEDIA_DIR", VAR_DIR / "media"))
+MEDIA_URL = "/media/"
+
+# --- the distributor's tools (each app reads its settings with a default; docs/<app>.md) ------
+# Links in e-mails (unsubscribe, confirmation, pages) are absolute: the site's public address.
+DOWNLINE_SITE_URL = os.environ.get("DOWNLINE_SITE_URL", "http://127.0.0.1:8000")
+# Outreach mail is sent from the company's domain with the distributor as Reply-To.
+DOWNLINE_MAIL_FROM = os.environ.get("DOWNLINE_MAIL_FROM", DEFAULT_FROM_EMAIL)
+DOWNLINE_BOUNCE_SECRET = os.environ.get("DOWNLINE_BOUNCE_SECRET", "")
+# The company's video servers for webinars (BigBlueButton API, Jitsi with signed tokens).
+DOWNLINE_BBB_URL = os.environ.get("DOWNLINE_BBB_URL", "")
+DOWNLINE_BBB_SECRET = os.environ.get("DOWNLINE_BBB_SECRET", "")
+DOWNLINE_JITSI_URL = os.environ.get("DOWNLINE_JITSI_URL", "")
+DOWNLINE_JITSI_APP_ID = os.environ.get("DOWNLINE_JITSI_APP_ID", "")
+DOWNLINE_JITSI_SECRET = os.environ.get("DOWNLINE_JITSI_SECRET", "")
+# Web push (VAPID keys, base64url); push is off while they are unset.
+DOWNLINE_VAPID_PUBLIC_KEY = os.environ.get("DOWNLINE_VAPID_PUBLIC_KEY", "")
+DOWNLINE_VAPID_PRIVATE_KEY = os.environ.get("DOWNLINE_VAPID_PRIVATE_KEY", "")
+DOWNLINE_VAPID_SUBJECT = os.environ.get("DOWNLINE_VAPID_SUBJECT", "")
+# Support: the country whose holidays close the help desk, and its inbound mail.
+DOWNLINE_SUPPORT_COUNTRY = os.environ.get("DOWNLINE_SUPPORT_COUNTRY", "DE")
+DOWNLINE_SUPPORT_EMAIL = os.environ.get("DOWNLINE_SUPPORT_EMAIL", DEFAULT_FROM_EMAIL)
+DOWNLINE_SUPPORT_SMTP_BIND = os.environ.get("DOWNLINE_SUPPORT_SMTP_BIND", "127.0.0.1:2525")
+DOWNLINE_CONTACT_RETENTION_DAYS = int(os.environ.get("DOWNLINE_CONTACT_RETENTION_DAYS", "730"))
+# The assistant's optional local language model (a GGUF file; llama-cpp-python must be installed).
+DOWNLINE_ASSISTANT_GGUF = os.environ.get("DOWNLINE_ASSISTANT_GGUF", "")

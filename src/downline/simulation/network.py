@@ -24,6 +24,11 @@ One month ``t`` (0 = the first simulated month):
    next month on (still in the trees, never active again) and their customers leave with them.
 
 **Recruiting-linked orders** are the starter kits and each distributor's first own order.
+
+**Certificates** (only when a plan requires some, :attr:`GrowingNetwork.certificate_keys`):
+each newcomer draws a number ``u`` in [0, 1) (deterministic mode: ``frac((row + 1) × φ)``, φ the
+golden ratio's fraction, evenly spread); a distributor holds every required certificate in a
+month when ``u < certification.share`` (or ``by_rank[last month's paid-as rank]``).
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from .draws import Chance
 from .params import GrowthParams
 
 EPOCH = date(1970, 1, 1)
+GOLDEN = (5**0.5 - 1) / 2
 KIT, FIRST, REPEAT, CUSTOMER = 0, 1, 2, 3  # kinds of simulated orders
 
 
@@ -143,6 +149,10 @@ class GrowingNetwork:
         self.persona_counts = np.zeros(len(self.personas), dtype=np.int64)
         self._placements: dict[PlacementShape, tuple[np.ndarray, np.ndarray]] = {}
         self.start_month = _month_number(params.start_month)
+        # the certificates the simulated plans require (set before the first month); a
+        # certification number per distributor is only drawn when there are some
+        self.certificate_keys: tuple[str, ...] = ()
+        self.certification = Column(np.float64)
 
     @property
     def n(self) -> int:
@@ -162,6 +172,12 @@ class GrowingNetwork:
         self.joined_month.extend(np.full(count, t))
         self.persona.extend(persona)
         self.alive.extend(np.ones(count, dtype=bool))
+        if self.certificate_keys:
+            if self.chance.rng is not None:
+                self.certification.extend(self.chance.rng.random(count))
+            else:
+                rows = np.arange(self.n - count, self.n, dtype=np.float64)
+                self.certification.extend(np.modf((rows + 1) * GOLDEN)[0])
         for column in (
             self.has_ordered,
             self.recruit_credit,
@@ -208,6 +224,20 @@ class GrowingNetwork:
         order = np.argsort(days, kind="stable")  # rows in join order
         self._add_distributors(sponsor[order], days[order], t)
         return len(sponsor)
+
+    def certified(self, paid_as: np.ndarray | None) -> np.ndarray:
+        """bool[n]: who holds the required certificates this month (``paid_as``: last month's
+        paid-as ranks, shorter than ``n`` by the newcomers, who count at the first rank)."""
+        rule = self.params.certification
+        if rule.by_rank is None:
+            share = np.full(self.n, rule.share)
+        else:
+            shares = np.array(rule.by_rank, dtype=np.float64)
+            rank = np.zeros(self.n, dtype=np.int64)
+            if paid_as is not None:
+                rank[: len(paid_as)] = paid_as[: self.n]
+            share = shares[np.minimum(rank, len(shares) - 1)]
+        return self.certification.view < share
 
     def _new_customers(self, season: float) -> int:
         alive = np.flatnonzero(self.alive.view)
@@ -330,6 +360,9 @@ class GrowingNetwork:
             order_in_plan_currency=np.ones(m, dtype=bool),
             period=code,
         )
+        if self.certificate_keys:
+            certified = self.certified(paid_as)
+            inputs.certificates = dict.fromkeys(self.certificate_keys, certified)
         return Month(
             t=t,
             inputs=inputs,

@@ -140,6 +140,23 @@ class Customers(Strict):
     churn: float = Field(default=0.1, ge=0, le=1, description="Monthly chance to stop buying.")
 
 
+class Certification(Strict):
+    """Who holds the certificates a plan requires (``requires: {certificate: …}``): a share of
+    the distributors, or a share by paid-as rank. Each distributor draws one number in [0, 1)
+    when joining and holds every required certificate while it is below their share, so
+    certification persists and a promotion can only add holders."""
+
+    share: float = Field(
+        default=0.7, ge=0, le=1, description="Share of distributors who hold the certificates."
+    )
+    by_rank: list[ProbabilityItem] | None = Field(
+        default=None,
+        min_length=1,
+        description="Share certified by last month's paid-as rank (first rank first; the last "
+        "value applies to every higher rank); replaces share when given.",
+    )
+
+
 class StartNetwork(Strict):
     """The distributors of the first month."""
 
@@ -166,6 +183,7 @@ class GrowthParams(Strict):
     recruiting: Recruiting = Field(default_factory=Recruiting)
     churn: Churn = Field(default_factory=Churn)
     customers: Customers = Field(default_factory=Customers)
+    certification: Certification = Field(default_factory=Certification)
     seasonality: list[RateItem] = Field(
         default_factory=lambda: [0.9, 0.95, 1.05, 1.0, 1.0, 0.9, 0.85, 0.85, 1.05, 1.1, 1.15, 1.1],
         min_length=12,

@@ -205,6 +205,9 @@ def run_replica(task: ReplicaTask, on_month: Callable[[int], None] | None = None
     """Simulate one replica; a JSON-able record (see :mod:`downline.simulation.aggregate`)."""
     rng = None if task.seed_sequence is None else np.random.default_rng(task.seed_sequence)
     network = GrowingNetwork(task.params, task.start_distributors, Chance(rng))
+    network.certificate_keys = tuple(
+        dict.fromkeys(key for plan in task.plans for key in plan.certificate_keys())
+    )
     trackers = [PlanTracker(plan, task.months) for plan in task.plans]
     shapes = [placement_shape(plan) for plan in task.plans]
     months = task.months

@@ -28,7 +28,12 @@ def _in_console(request) -> bool:
     match = getattr(request, "resolver_match", None)
     if match is None:
         return False
-    return match.app_name in CONSOLE_APPS or match.view_name.startswith("web:console")
+    return (
+        match.app_name in CONSOLE_APPS
+        or match.view_name.startswith("web:console")
+        # the tools apps mount their console pages under console/ next to their public ones
+        or (match.route or "").startswith("console/")
+    )
 
 
 def back_office(request) -> dict:

@@ -98,6 +98,7 @@ def condition_label(name: str, rank_legs: str | None = None) -> str:
         "personally_enrolled_active": _("Active personally enrolled distributors"),
         "customers": _("Buying retail customers"),
         "customer_share": _("Customer share of volume"),
+        "certificate": _("Certificate"),
     }
     if name == "legs":
         if rank_legs:

@@ -25,6 +25,7 @@ from downline.money import is_currency_code
 
 from .model import (
     BONUS_NAME_PATTERN,
+    CERTIFICATE_KEY_PATTERN,
     LANGUAGE_CODE_PATTERN,
     BinaryBonus,
     GenerationBonus,
@@ -152,6 +153,10 @@ def validation_message(error: dict) -> str:
         return _("must be one of %(expected)s") % {"expected": context.get("expected")}
     if kind == "string_pattern_mismatch" and context.get("pattern") == BONUS_NAME_PATTERN:
         return _("a bonus name uses lowercase letters, digits, - and _, and starts with a letter")
+    if kind == "string_pattern_mismatch" and context.get("pattern") == CERTIFICATE_KEY_PATTERN:
+        return _(
+            "a certificate key uses lowercase letters, digits, - and _, such as compliance-basics"
+        )
     if kind == "too_short":
         minimum = int(context.get("min_length", 1))
         return ngettext(

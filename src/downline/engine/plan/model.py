@@ -11,9 +11,11 @@ from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -27,6 +29,7 @@ MAX_MONEY_MINOR = 10**15
 """Every amount a plan writes (caps, cycle pay, rank-advancement amounts) is below this many
 minor units, so sums of many of them stay far inside int64 (2^63 ≈ 9.2 × 10^18)."""
 LANGUAGE_CODE_PATTERN = r"^[a-z]{2}$"
+CERTIFICATE_KEY_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 
 DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
 Labels = dict[str, DisplayName]
@@ -43,6 +46,48 @@ LABEL_DESCRIPTION = (
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _certificate_list(value: object) -> object:
+    """One key (``compliance-basics``) or a list of keys, kept as a tuple (plans are hashable)."""
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+CertificateKey = Annotated[
+    str, StringConstraints(min_length=1, max_length=60, pattern=CERTIFICATE_KEY_PATTERN)
+]
+Certificates = Annotated[
+    tuple[CertificateKey, ...],
+    BeforeValidator(_certificate_list),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": CERTIFICATE_KEY_PATTERN},
+                {
+                    "type": "array",
+                    "items": {"type": "string", "pattern": CERTIFICATE_KEY_PATTERN},
+                    "minItems": 1,
+                },
+            ],
+            "description": "A certificate key such as compliance-basics, or a list of keys: "
+            "the distributor must hold every one on the period's last day.",
+        }
+    ),
+]
+
+
+def check_certificates(keys: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    if keys is None:
+        return keys
+    if not keys:
+        raise ValueError(_("name at least one certificate"))
+    if len(set(keys)) != len(keys):
+        raise ValueError(_("a certificate is listed twice"))
+    return keys
 
 
 # --- currency -------------------------------------------------------------------------------
@@ -126,6 +171,21 @@ class Legs(Strict):
     rank: str
 
 
+class RankRequirements(Strict):
+    """What a distributor must also hold to reach a rank: certificates (e.g. a compliance
+    training), held on the period's last day."""
+
+    certificate: Certificates = Field(
+        description="A certificate key (compliance-basics) or a list of keys; every one must "
+        "be held on the period's last day."
+    )
+
+    @field_validator("certificate")
+    @classmethod
+    def _keys(cls, keys: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        return check_certificates(keys)
+
+
 class Rank(Strict):
     """A rank and its conditions; all listed conditions must hold. The first rank has none."""
 
@@ -141,6 +201,10 @@ class Rank(Strict):
         default=None, ge=1, description="Retail customers who bought this period."
     )
     active: bool | None = Field(default=None, description="Must be active (true).")
+    requires: RankRequirements | None = Field(
+        default=None,
+        description="Certificates the distributor must hold, e.g. {certificate: compliance-basics}.",
+    )
 
     def conditions(self) -> list[str]:
         names = (
@@ -152,6 +216,7 @@ class Rank(Strict):
             "personally_enrolled",
             "personally_enrolled_active",
             "customers",
+            "requires",
         )
         return [name for name in names if getattr(self, name) not in (None, False)]
 
@@ -185,6 +250,16 @@ class Requirements(Strict):
         ge=1,
         description="Distinct retail customers with a positive net turnover in the period.",
     )
+    certificate: Certificates | None = Field(
+        default=None,
+        description="A certificate key (compliance-basics) or a list of keys the earner must "
+        "hold on the period's last day.",
+    )
+
+    @field_validator("certificate")
+    @classmethod
+    def _keys(cls, keys: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        return check_certificates(keys)
 
     @field_validator("customer_share_at_least")
     @classmethod
@@ -202,9 +277,13 @@ class Requirements(Strict):
 
     @model_validator(mode="after")
     def _something(self) -> Requirements:
-        if self.customer_share_at_least is None and self.customers_at_least is None:
+        if (
+            self.customer_share_at_least is None
+            and self.customers_at_least is None
+            and self.certificate is None
+        ):
             raise ValueError(
-                _("requires needs customer_share_at_least, customers_at_least or both")
+                _("requires needs customer_share_at_least, customers_at_least or certificate")
             )
         return self
 
@@ -411,6 +490,11 @@ class GoldenCase(Strict):
     time_zone: str = "UTC"
     distributors: str
     orders: str
+    certificates: str | None = Field(
+        default=None,
+        description="certificates.csv text (member_id,certificate[,valid_from,valid_until]): "
+        "who holds the certificates the plan requires.",
+    )
     state: dict | None = None
     expect: GoldenExpectation
 
@@ -465,3 +549,12 @@ class Plan(Strict):
 
     def rank_index(self, name: str) -> int:
         return [rank.name for rank in self.ranks].index(name)
+
+    def certificate_keys(self) -> tuple[str, ...]:
+        """Every certificate a rank or a bonus requires, in plan order, each once."""
+        keys: list[str] = []
+        for block in [rank.requires for rank in self.ranks] + [b.requires for b in self.bonuses]:
+            for key in (block.certificate or ()) if block is not None else ():
+                if key not in keys:
+                    keys.append(key)
+        return tuple(keys)

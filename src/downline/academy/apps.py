@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AcademyConfig(AppConfig):
+    name = "downline.academy"
+    verbose_name = _("Academy")
+
+    def ready(self) -> None:
+        from downline.core import hooks
+
+        from .selectors import certificates_held
+
+        hook = getattr(hooks, "CERTIFICATES_HELD", None)
+        if hook is not None:
+            hook.register(certificates_held, key="academy.certificates_held")

@@ -1,0 +1,559 @@
+"""Reads of the academy: catalogue, outlines, the dashboard card, the sponsor's team report,
+the KPIs, and the selectors other apps use (``docs/academy.md``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db import connection
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.utils import timezone
+from django.utils.translation import get_language
+
+from downline.genealogy.models import Distributor
+from downline.genealogy.tree_sql import downline_cte
+
+from .models import (
+    BusinessAction,
+    Certificate,
+    Course,
+    Lesson,
+    LessonProgress,
+    LessonText,
+    Question,
+    QuizAttempt,
+    Track,
+    TrackItem,
+    TrainingSummary,
+)
+from .texts import pick
+
+FIRST_TRACK = "first-30-days"
+QUESTION_SAMPLE = 100_000  # quiz results per question from the newest attempts
+STUCK_DAYS = 14
+MAX_DEPTH = 10_000
+
+
+def _lang(language: str | None) -> str:
+    return (language or get_language() or "en")[:2]
+
+
+def _title_subquery(language: str, ref: str = "pk"):
+    return Subquery(
+        LessonText.objects.filter(lesson_id=OuterRef(ref), language=language).values("title")[:1]
+    )
+
+
+def _source_title_subquery(ref: str = "pk", source_ref: str = "course__source_language"):
+    return Subquery(
+        LessonText.objects.filter(lesson_id=OuterRef(ref), language=OuterRef(source_ref)).values(
+            "title"
+        )[:1]
+    )
+
+
+def published_courses():
+    return Course.objects.filter(status=Course.Status.PUBLISHED)
+
+
+@dataclass
+class LessonRow:
+    lesson: Lesson
+    title: str
+    state: str  # "", started, completed
+    locked: str | None = None
+
+
+@dataclass
+class ModuleRow:
+    title: str
+    lessons: list[LessonRow] = field(default_factory=list)
+
+
+def course_outline(member: Distributor, course: Course, language: str | None = None):
+    """Modules with their lessons, each with the member's state and lock reason."""
+    from .access import lock_reason
+
+    language = _lang(language)
+    lessons = list(
+        course.lessons.select_related("module", "course")
+        .annotate(t=_title_subquery(language), st=_source_title_subquery())
+        .order_by("module__position", "position")
+    )
+    states = dict(
+        LessonProgress.objects.filter(member_id=member.pk, lesson__course=course).values_list(
+            "lesson_id", "state"
+        )
+    )
+    modules: dict[int, ModuleRow] = {}
+    for lesson in lessons:
+        row = modules.setdefault(
+            lesson.module_id,
+            ModuleRow(pick(lesson.module.title, language, course.source_language)),
+        )
+        state = states.get(lesson.pk, "")
+        locked = None if state == "completed" else lock_reason(member, lesson)
+        row.lessons.append(LessonRow(lesson, lesson.t or lesson.st or lesson.key, state, locked))
+    return list(modules.values())
+
+
+def lesson_text(lesson: Lesson, language: str | None = None) -> LessonText | None:
+    language = _lang(language)
+    texts = {t.language: t for t in LessonText.objects.filter(lesson=lesson)}
+    for code in (language, lesson.course.source_language):
+        if code in texts:
+            return texts[code]
+    return next(iter(texts.values()), None)
+
+
+def course_progress(member: Distributor, language: str | None = None) -> list[dict]:
+    """Published courses with the member's completed and total lesson counts."""
+    language = _lang(language)
+    done = LessonProgress.objects.filter(
+        member_id=member.pk, lesson__course=OuterRef("pk"), state=LessonProgress.State.COMPLETED
+    )
+    courses = published_courses().annotate(
+        total=Count("lessons", distinct=True),
+        done=Subquery(done.values("lesson__course").annotate(n=Count("pk")).values("n")[:1]),
+    )
+    return [
+        {
+            "course": c,
+            "title": pick(c.title, language, c.source_language),
+            "summary": pick(c.summary, language, c.source_language),
+            "total": c.total,
+            "done": c.done or 0,
+            "percent": (c.done or 0) * 100 // c.total if c.total else 0,
+        }
+        for c in courses
+    ]
+
+
+# --- the dashboard card (two queries) ------------------------------------------------------
+
+
+@dataclass
+class ChecklistItem:
+    title: str
+    done: bool
+    due_on: date | None
+    overdue: bool
+    url_lesson: int | None
+
+
+def dashboard_card(member: Distributor, language: str | None = None) -> dict:
+    """ "Continue where you stopped" and the first-30-days checklist, in two queries."""
+    language = _lang(language)
+    last = (
+        LessonProgress.objects.filter(
+            member_id=member.pk,
+            state=LessonProgress.State.STARTED,
+            lesson__course__status=Course.Status.PUBLISHED,
+        )
+        .order_by("-updated_at")
+        .annotate(t=_title_subquery(language, "lesson_id"))
+        .annotate(st=_source_title_subquery("lesson_id", "lesson__course__source_language"))
+        .values("lesson_id", "t", "st", "lesson__key", "lesson__minutes")
+        .first()
+    )
+    completed = LessonProgress.objects.filter(
+        member_id=member.pk, lesson_id=OuterRef("lesson_id"), state=LessonProgress.State.COMPLETED
+    )
+    acted = BusinessAction.objects.filter(member_id=member.pk, action=OuterRef("action"))
+    items = (
+        TrackItem.objects.filter(track__key=FIRST_TRACK)
+        .filter(Q(lesson__isnull=True) | Q(lesson__course__status=Course.Status.PUBLISHED))
+        .annotate(
+            lesson_done=Exists(completed),
+            action_done=Exists(acted),
+            t=_title_subquery(language, "lesson_id"),
+            st=_source_title_subquery("lesson_id", "lesson__course__source_language"),
+        )
+        .order_by("position")
+        .values("lesson_id", "action", "due_days", "lesson_done", "action_done", "t", "st")
+    )
+    today = timezone.localdate()
+    labels = dict(TrackItem.Action.choices)
+    checklist = []
+    for item in items:
+        due = member.joined_on + timedelta(days=item["due_days"]) if item["due_days"] else None
+        done = item["lesson_done"] if item["lesson_id"] else item["action_done"]
+        checklist.append(
+            ChecklistItem(
+                title=(item["t"] or item["st"] or "")
+                if item["lesson_id"]
+                else str(labels.get(item["action"], item["action"])),
+                done=done,
+                due_on=due,
+                overdue=bool(due and not done and due < today),
+                url_lesson=item["lesson_id"],
+            )
+        )
+    done_count = sum(1 for item in checklist if item.done)
+    return {
+        "continue": last,
+        "checklist": checklist,
+        "done": done_count,
+        "total": len(checklist),
+        "percent": done_count * 100 // len(checklist) if checklist else 0,
+        "show_checklist": bool(checklist) and (today - member.joined_on).days <= 60,
+    }
+
+
+def tracks_for(member: Distributor, language: str | None = None) -> list[dict]:
+    language = _lang(language)
+    out = []
+    for track in Track.objects.annotate(n=Count("items")):
+        out.append({"track": track, "title": pick(track.title, language), "items": track.n})
+    return out
+
+
+def attempts_of(member: Distributor, quiz) -> list[QuizAttempt]:
+    return list(QuizAttempt.objects.filter(member_id=member.pk, quiz=quiz).order_by("-number"))
+
+
+def certificates_of(member: Distributor) -> list[Certificate]:
+    return list(Certificate.objects.filter(member_id=member.pk).select_related("course"))
+
+
+# --- the sponsor's team report -------------------------------------------------------------
+
+
+@dataclass
+class TeamPage:
+    rows: list[dict]
+    number: int
+    num_pages: int
+    total: int
+    counts: dict[str, int]
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+
+TEAM_FILTERS = ("all", "not_started", "stuck", "failed_twice")
+
+
+def team_report(
+    sponsor: Distributor, *, status: str = "all", page: int = 1, per_page: int = 50, today=None
+) -> TeamPage:
+    """The training progress of ``sponsor``'s enrollment downline (never beyond), in SQL: the
+    downline walk joined with each member's ``TrainingSummary`` (lessons completed, last
+    activity, quizzes failed twice without a pass), counted per status and paginated.
+    ``status`` filters: not_started (no progress), stuck (started, nothing for 14 days),
+    failed_twice."""
+    if status not in TEAM_FILTERS:
+        status = "all"
+    today = today or timezone.localdate()
+    stuck_before = timezone.now() - timedelta(days=STUCK_DAYS)
+    summaries = TrainingSummary._meta.db_table
+    members = Distributor._meta.db_table
+    sql = f"""
+WITH RECURSIVE {downline_cte("enrollment", distributors_only=True)},
+flagged AS (
+    SELECT w.id, w.lvl, COALESCE(s.completed, 0) AS done, s.last_at,
+        COALESCE(s.failed_twice, 0) AS failed_twice,
+        CASE WHEN s.member_id IS NULL OR s.touched = 0 THEN 'not_started'
+             WHEN s.failed_twice > 0 THEN 'failed_twice'
+             WHEN s.last_at < %s THEN 'stuck'
+             ELSE 'active' END AS flag
+    FROM downline w LEFT JOIN {summaries} s ON s.member_id = w.id
+)
+"""
+    params = [sponsor.pk, MAX_DEPTH, stuck_before]
+    where = "" if status == "all" else "WHERE f.flag = %s"
+    extra = [] if status == "all" else [status]
+    page = max(1, page)
+    # one statement: the walk runs once; the counts per status and the page come together
+    statement = (
+        sql
+        + f""",
+counts AS (SELECT flag, COUNT(*) AS n FROM flagged GROUP BY flag),
+chosen AS (SELECT * FROM flagged f {where} ORDER BY f.lvl, f.id LIMIT %s OFFSET %s),
+page AS (
+    SELECT d.member_id, d.name, d.joined_on, f.lvl, f.done, f.last_at, f.failed_twice, f.flag,
+        d.id AS pk
+    FROM chosen f JOIN {members} d ON d.id = f.id
+)
+SELECT 0, NULL, NULL, NULL, 0, 0, NULL, 0, flag, n FROM counts
+UNION ALL
+SELECT 1, member_id, name, joined_on, lvl, done, last_at, failed_twice, flag, pk FROM page"""
+    )
+
+    def run(number: int) -> tuple[dict[str, int], list[dict]]:
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params + extra + [per_page, (number - 1) * per_page])
+            fetched = cursor.fetchall()
+        found_counts = {row[8]: row[9] for row in fetched if row[0] == 0}
+        keys = ("member_id", "name", "joined_on", "lvl", "done", "last_at", "failed_twice", "flag")
+        found = [
+            dict(zip(keys, row[1:9], strict=True)) | {"pk": row[9]}
+            for row in fetched
+            if row[0] == 1
+        ]
+        found.sort(key=lambda r: (r["lvl"], r["pk"]))
+        return found_counts, found
+
+    counts, rows = run(page)
+    total = sum(counts.values()) if status == "all" else counts.get(status, 0)
+    num_pages = max(1, -(-total // per_page))
+    if page > num_pages:
+        page = num_pages
+        counts, rows = run(page)
+    counts["all"] = sum(counts.values())
+    return TeamPage(rows, page, num_pages, total, counts)
+
+
+# --- for other apps (docs/academy.md) ------------------------------------------------------
+
+
+def started_or_completed(member_pks: list[int]) -> dict[int, int]:
+    """Member pk → number of lessons completed (0 for members who only started)."""
+    rows = (
+        LessonProgress.objects.filter(member_id__in=member_pks)
+        .values("member_id")
+        .annotate(n=Count("pk", filter=Q(state=LessonProgress.State.COMPLETED)))
+    )
+    return {row["member_id"]: row["n"] for row in rows}
+
+
+def certificates_expiring(within_days: int, *, on: date) -> list[tuple[int, str, date]]:
+    """(member pk, certificate key, expires on) of valid certificates expiring within
+    ``within_days`` days of ``on``."""
+    return list(
+        Certificate.objects.filter(
+            revoked_at__isnull=True,
+            passed=True,
+            expires_on__gte=on,
+            expires_on__lte=on + timedelta(days=within_days),
+        )
+        .order_by("expires_on", "id")
+        .values_list("member_id", "key", "expires_on")
+    )
+
+
+def certificates_held(*, keys: tuple[str, ...], on: date) -> dict[str, list[int]]:
+    """Certificate key → pks of the members holding a valid one on ``on`` (earned on or before
+    ``on``, passed, not revoked, not expired); the ``CERTIFICATES_HELD`` hook's handler."""
+    held: dict[str, list[int]] = {key: [] for key in keys}
+    rows = (
+        Certificate.objects.filter(key__in=keys, passed=True, issued_on__lte=on)
+        .filter(Q(revoked_at__isnull=True))
+        .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=on))
+        .values_list("key", "member_id")
+        .distinct()
+        .order_by("key", "member_id")
+    )
+    for key, member in rows:
+        held[key].append(member)
+    return held
+
+
+@dataclass(frozen=True)
+class Doc:
+    key: str
+    title: str
+    text: str
+    url: str
+    language: str
+
+
+def learning_documents(language: str) -> list[Doc]:
+    """Every published lesson's Markdown text (in ``language``, else the source language)."""
+    from django.urls import reverse
+
+    docs = []
+    texts: dict[int, dict[str, LessonText]] = {}
+    for text in LessonText.objects.filter(
+        lesson__course__status=Course.Status.PUBLISHED, lesson__kind=Lesson.Kind.MARKDOWN
+    ).select_related("lesson__course"):
+        texts.setdefault(text.lesson_id, {})[text.language] = text
+    for by_language in texts.values():
+        any_text = next(iter(by_language.values()))
+        source = any_text.lesson.course.source_language
+        chosen = by_language.get(language) or by_language.get(source) or any_text
+        lesson = chosen.lesson
+        docs.append(
+            Doc(
+                key=f"academy:{lesson.course.slug}/{lesson.key}",
+                title=chosen.title,
+                text=chosen.body,
+                url=reverse("academy:lesson", args=[lesson.pk]),
+                language=chosen.language,
+            )
+        )
+    return docs
+
+
+# --- console --------------------------------------------------------------------------------
+
+
+def translation_status(lesson: Lesson) -> dict[str, str]:
+    """Language → ``source`` | ``current`` | ``outdated`` | ``missing`` for ``lesson``."""
+    texts = {t.language: t.source_version for t in lesson.texts.all()}
+    out = {}
+    from .models import LANGUAGES
+
+    for code in LANGUAGES:
+        if code == lesson.course.source_language:
+            out[code] = "source"
+        elif code not in texts:
+            out[code] = "missing"
+        elif texts[code] < lesson.version:
+            out[code] = "outdated"
+        else:
+            out[code] = "current"
+    return out
+
+
+def grading_queue():
+    return QuizAttempt.objects.filter(status=QuizAttempt.Status.GRADING).select_related(
+        "quiz__lesson__course"
+    )
+
+
+def kpis(language: str | None = None) -> dict:
+    """Aggregates for the console's KPI page (each one grouped query)."""
+    language = _lang(language)
+    courses = list(published_courses())
+    participation = dict(
+        LessonProgress.objects.values("lesson__course_id")
+        .annotate(n=Count("member_id", distinct=True))
+        .values_list("lesson__course_id", "n")
+    )
+    course_rows = [
+        {"title": pick(c.title, language, c.source_language), "members": participation.get(c.pk, 0)}
+        for c in courses
+    ]
+    track_rows = []
+    for track in Track.objects.all():
+        lesson_ids = list(
+            track.items.filter(lesson__isnull=False).values_list("lesson_id", flat=True)
+        )
+        members = (
+            LessonProgress.objects.filter(lesson_id__in=lesson_ids)
+            .values("member_id")
+            .distinct()
+            .count()
+        )
+        track_rows.append({"title": pick(track.title, language), "members": members})
+    funnel_counts = {
+        row["lesson_id"]: row
+        for row in LessonProgress.objects.values("lesson_id").annotate(
+            started=Count("pk"), completed=Count("pk", filter=Q(state="completed"))
+        )
+    }
+    funnels = []
+    for course in courses:
+        steps = []
+        for lesson in course.lessons.annotate(
+            t=_title_subquery(language), st=_source_title_subquery()
+        ).order_by("position"):
+            counts = funnel_counts.get(lesson.pk, {"started": 0, "completed": 0})
+            steps.append(
+                {
+                    "title": lesson.t or lesson.st or lesson.key,
+                    "started": counts["started"],
+                    "completed": counts["completed"],
+                }
+            )
+        funnels.append(
+            {"title": pick(course.title, language, course.source_language), "steps": steps}
+        )
+    questions = _question_results(language)
+    return {
+        "courses": course_rows,
+        "tracks": track_rows,
+        "funnels": funnels,
+        "questions": questions,
+        "cohorts": _cohorts(),
+    }
+
+
+def _question_results(language: str) -> list[dict]:
+    """Per question: how often it was answered and answered right (from the attempts' marks)."""
+    right: dict[int, int] = {}
+    asked: dict[int, int] = {}
+    for marks in (
+        QuizAttempt.objects.filter(
+            status__in=[QuizAttempt.Status.PASSED, QuizAttempt.Status.FAILED]
+        )
+        .values_list("marks", flat=True)
+        .iterator(chunk_size=5000)
+    ):
+        for qid, value in marks.items():
+            qid = int(qid)
+            asked[qid] = asked.get(qid, 0) + 1
+            right[qid] = right.get(qid, 0) + (1 if value else 0)
+    rows = []
+    for question in Question.objects.filter(pk__in=asked).select_related("quiz__lesson__course"):
+        n = asked[question.pk]
+        rows.append(
+            {
+                "text": pick(question.text, language, question.quiz.lesson.course.source_language)[
+                    :80
+                ],
+                "asked": n,
+                "right": right[question.pk],
+                "percent": right[question.pk] * 100 // n,
+            }
+        )
+    rows.sort(key=lambda row: row["percent"])
+    return rows[:30]
+
+
+def _cohorts() -> list[dict]:
+    """Joiners per month, trained (completed at least one lesson) or not: how many are still
+    active, their PV per member and the mean days from joining to the first order. One grouped
+    statement over the members, their training summary and their orders."""
+    from downline.orders.models import Order
+
+    members = Distributor._meta.db_table
+    summaries = TrainingSummary._meta.db_table
+    orders = Order._meta.db_table
+    days = (
+        "(CAST(o.first_at AS DATE) - d.joined_on)"
+        if connection.vendor == "postgresql"
+        else "(julianday(o.first_at) - julianday(d.joined_on))"
+    )
+    month = (
+        "to_char(d.joined_on, 'YYYY-MM')"
+        if connection.vendor == "postgresql"
+        else "strftime('%Y-%m', d.joined_on)"
+    )
+    sql = f"""
+SELECT {month} AS cohort,
+    CASE WHEN s.completed > 0 THEN 1 ELSE 0 END AS trained,
+    COUNT(*) AS members,
+    SUM(CASE WHEN d.status = 'active' THEN 1 ELSE 0 END) AS active,
+    SUM(COALESCE(o.pv, 0)) AS pv,
+    AVG({days}) AS days_to_first_order
+FROM {members} d
+LEFT JOIN {summaries} s ON s.member_id = d.id
+LEFT JOIN (
+    SELECT distributor_id, SUM(pv) AS pv, MIN(paid_at) AS first_at FROM {orders}
+    WHERE returns_order_id IS NULL GROUP BY distributor_id
+) o ON o.distributor_id = d.id
+WHERE d.kind = 'distributor'
+GROUP BY 1, 2 ORDER BY 1, 2
+"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+    return [
+        {
+            "cohort": cohort,
+            "trained": bool(trained),
+            "members": n,
+            "retained": (active or 0) * 100 // n if n else 0,
+            "pv_per_member": (pv or 0) // n if n else 0,
+            "days_to_first_order": round(days) if days is not None else None,
+        }
+        for cohort, trained, n, active, pv, days in rows[-24:]
+    ]

@@ -1,0 +1,74 @@
+"""``TrainingSummary`` upkeep: one row per learner with counts for the sponsor's team report.
+
+``touch``/``completed``/``quiz_result`` are called by the actions in their transaction;
+``rebuild_summaries`` recomputes every row from progress and attempts with two statements
+(the demo and bulk loads call it after ``bulk_create``).
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.db.models import Count, F, Q
+from django.utils import timezone
+
+from .models import LessonProgress, QuizAttempt, TrainingSummary
+
+
+def touch(member_id: int, *, new_lesson: bool) -> None:
+    now = timezone.now()
+    _row, created = TrainingSummary.objects.get_or_create(
+        member_id=member_id, defaults={"touched": 1 if new_lesson else 0, "last_at": now}
+    )
+    if not created:
+        TrainingSummary.objects.filter(pk=member_id).update(
+            touched=F("touched") + (1 if new_lesson else 0), last_at=now
+        )
+
+
+def completed(member_id: int) -> None:
+    TrainingSummary.objects.filter(pk=member_id).update(
+        completed=F("completed") + 1, last_at=timezone.now()
+    )
+
+
+def quiz_result(member_id: int) -> None:
+    """Recount the member's quizzes failed at least twice and never passed."""
+    failed_twice = (
+        QuizAttempt.objects.filter(member_id=member_id)
+        .values("quiz_id")
+        .annotate(
+            failed=Count("pk", filter=Q(status=QuizAttempt.Status.FAILED)),
+            passed=Count("pk", filter=Q(status=QuizAttempt.Status.PASSED)),
+        )
+        .filter(failed__gte=2, passed=0)
+        .count()
+    )
+    TrainingSummary.objects.filter(pk=member_id).update(
+        failed_twice=failed_twice, last_at=timezone.now()
+    )
+
+
+def rebuild_summaries() -> int:
+    """Recompute every summary row from the progress and attempt tables; returns the rows."""
+    summary = TrainingSummary._meta.db_table
+    progress = LessonProgress._meta.db_table
+    attempts = QuizAttempt._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {summary}")
+        cursor.execute(
+            f"""INSERT INTO {summary} (member_id, touched, completed, last_at, failed_twice)
+            SELECT member_id, COUNT(*), SUM(CASE WHEN state = 'completed' THEN 1 ELSE 0 END),
+                MAX(updated_at), 0
+            FROM {progress} GROUP BY member_id"""
+        )
+        rows = cursor.rowcount
+        cursor.execute(
+            f"""UPDATE {summary} SET failed_twice = f.n FROM (
+                SELECT member_id, COUNT(*) AS n FROM (
+                    SELECT member_id, quiz_id FROM {attempts} GROUP BY member_id, quiz_id
+                    HAVING SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) >= 2
+                       AND SUM(CASE WHEN status = 'passed' THEN 1 ELSE 0 END) = 0
+                ) q GROUP BY member_id
+            ) f WHERE {summary}.member_id = f.member_id"""
+        )
+    return rows

@@ -1,0 +1,25 @@
+"""Background tasks of the academy (``django.tasks``; run by ``downline worker``)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.tasks import task
+from django.utils import timezone
+
+from .actions import do_record_expiring
+from .consumers import consume_business_actions
+
+
+@task
+def record_expiring_certificates(on_date: str | None = None) -> int:
+    """Daily: record certificate.expiring for certificates expiring within 30 days (once per
+    certificate). ``on_date`` is an ISO date (default: today in the company's time zone)."""
+    day = date.fromisoformat(on_date) if on_date else timezone.localdate()
+    return do_record_expiring(day)
+
+
+@task
+def read_business_actions() -> int:
+    """Tick the first-30-days business actions from the outbox (first order, customer, webinar)."""
+    return consume_business_actions()

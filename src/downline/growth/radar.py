@@ -1,0 +1,503 @@
+"""The sponsor's radar: who in a sponsor's team needs them today, and the exact figure why.
+
+``build(day)`` computes every reason for the whole network at once (a handful of set-based
+queries and NumPy passes over the columns, never a query per member) and stores one
+``RadarItem`` per (sponsor, member, reason) for ``day``; each member's item goes to their
+enrollment sponsor (first level) and, when they have a current mentor, to the mentor too.
+
+Reasons (the key, then ``params``; volumes in hundredths, DESIGN rule 12):
+
+* ``newcomer_no_order`` — joined ``day_n`` days ago (day 1 = the joining day, within
+  ``DOWNLINE_RADAR_NEWCOMER_DAYS``, default 30) and no order credited to them yet.
+* ``newcomer_no_lesson`` — as above, no lesson completed in the academy (when it is installed).
+* ``inactive`` — not active in the open period so far: ``days_left`` in the period and the
+  ``pv_missing``/``cv_missing`` to the plan's activity minimums (live ``PeriodVolume``).
+* ``close_to_rank`` — the latest projection has them within ``DOWNLINE_RADAR_CLOSE_PERCENT``
+  (default 80) % of every volume condition of the rank after their qualified rank:
+  ``rank`` and ``missing`` {condition: volume} (pv, gv, qualifying_volume), ``version``.
+* ``rank_dropped`` — paid as a lower rank in the newest final run than in the one before:
+  ``from_rank``, ``to_rank``, ``period``, ``version``.
+* ``autoship_failed`` — an active autoship's order failed in the last 7 days: ``due_on``,
+  ``attempts``.
+* ``certificate_expiring`` — an academy certificate expires within 30 days: ``certificate``,
+  ``expires_on``, ``days_left``.
+
+Items a sponsor already acted on (done, dismissed or with an action) are kept; the others of
+the day are replaced by the new build, so building twice gives the same list.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from downline.calendar import bounds_for_instant
+from downline.compensation.models import Run
+from downline.compensation.plans import loaded_plan, plan_version_for
+from downline.core.bulk_sql import Const, Packed, insert_rows, is_postgresql, read_columns
+from downline.genealogy.models import Distributor
+from downline.orders.models import Autoship, AutoshipRun, Order, PeriodVolume
+from downline.orders.volumes import settle_live_volumes
+from downline.periods.models import Period
+
+from .models import MentorAssignment, RadarItem
+
+logger = logging.getLogger(__name__)
+
+NEWCOMER_NO_ORDER = "newcomer_no_order"
+NEWCOMER_NO_LESSON = "newcomer_no_lesson"
+INACTIVE = "inactive"
+CLOSE_TO_RANK = "close_to_rank"
+RANK_DROPPED = "rank_dropped"
+AUTOSHIP_FAILED = "autoship_failed"
+CERTIFICATE_EXPIRING = "certificate_expiring"
+REASONS = (
+    NEWCOMER_NO_ORDER,
+    NEWCOMER_NO_LESSON,
+    INACTIVE,
+    CLOSE_TO_RANK,
+    RANK_DROPPED,
+    AUTOSHIP_FAILED,
+    CERTIFICATE_EXPIRING,
+)
+DT = Distributor._meta.db_table
+LESSON_CHUNK = 20_000
+
+
+def newcomer_days() -> int:
+    return int(getattr(settings, "DOWNLINE_RADAR_NEWCOMER_DAYS", 30))
+
+
+def close_percent() -> int:
+    return int(getattr(settings, "DOWNLINE_RADAR_CLOSE_PERCENT", 80))
+
+
+@dataclass
+class Found:
+    """Members found for one reason: their database ids and one params dict each."""
+
+    reason: str
+    members: list[int] = field(default_factory=list)
+    params: list[dict] = field(default_factory=list)
+    sponsors: list[int] = field(default_factory=list)
+
+    def add(self, member: int, params: dict, sponsor: int | None = None) -> None:
+        self.members.append(int(member))
+        self.params.append(params)
+        self.sponsors.append(int(sponsor or 0))
+
+
+def _rows(sql: str, params: list) -> list[list]:
+    return read_columns(sql, params)
+
+
+# --------------------------------------------------------------------------- the reasons
+
+
+def newcomers(day: date) -> tuple[Found, Found]:
+    """Newcomers of the window; "no order" is one read of the window's credited orders and a
+    NumPy set test, not a subquery per member."""
+    since = day - timedelta(days=newcomer_days() - 1)
+    cols = _rows(
+        f"SELECT d.id, d.joined_on, d.sponsor_id FROM {DT} d "
+        "WHERE d.kind = 'distributor' AND d.status = 'active' AND d.sponsor_id IS NOT NULL "
+        "AND d.joined_on >= %s AND d.joined_on <= %s",
+        [since, day],
+    )
+    no_order, no_lesson = Found(NEWCOMER_NO_ORDER), Found(NEWCOMER_NO_LESSON)
+    if not cols:
+        return no_order, no_lesson
+    ids, joined, sponsors = cols
+    # an order credited to a newcomer is paid after they joined (a day's margin for time zones)
+    start = datetime(since.year, since.month, since.day, tzinfo=UTC) - timedelta(days=1)
+    ordered = _rows(
+        f"SELECT DISTINCT o.distributor_id FROM {Order._meta.db_table} o "
+        "WHERE o.paid_at >= %s AND o.returns_order_id IS NULL AND o.status <> 'cancelled'",
+        [start],
+    )
+    with_order = np.asarray(ordered[0] if ordered else [], dtype=np.int64)
+    has_order = np.isin(np.asarray(ids, dtype=np.int64), with_order).tolist()
+    lessons = _lessons(list(ids))
+    for pk, on, sponsor, bought in zip(ids, joined, sponsors, has_order, strict=True):
+        on = on if isinstance(on, date) else date.fromisoformat(on)
+        day_n = (day - on).days + 1
+        if not bought:
+            no_order.add(pk, {"day_n": day_n}, sponsor)
+        if lessons is not None and not lessons.get(pk):
+            no_lesson.add(pk, {"day_n": day_n}, sponsor)
+    return no_order, no_lesson
+
+
+def _lessons(member_pks: list[int]) -> dict[int, int] | None:
+    """Lessons completed per member, or ``None`` while the academy offers no such read."""
+    try:
+        from downline.academy.selectors import started_or_completed
+    except ImportError:
+        return None
+    done: dict[int, int] = {}
+    for start in range(0, len(member_pks), LESSON_CHUNK):  # bounded IN lists
+        done.update(started_or_completed(member_pks[start : start + LESSON_CHUNK]))
+    return done
+
+
+def _period_of(day: date) -> tuple[Period | None, object]:
+    zone = settings.DOWNLINE_TIME_ZONE
+    noon = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+    bounds = bounds_for_instant(noon, settings.DOWNLINE_PERIOD_KIND, zone)
+    return Period.objects.filter(code=bounds.code).first(), bounds
+
+
+def inactive(day: date, skip: set[int]) -> Found:
+    found = Found(INACTIVE)
+    period, bounds = _period_of(day)
+    if period is None:
+        return found
+    version = plan_version_for(period)
+    rule = loaded_plan(version).plan.activity if version is not None else None
+    pv_min = (rule.pv_at_least or 0) if rule is not None else 0
+    cv_min = (rule.cv_at_least or 0) if rule is not None else 0
+    if pv_min <= 0 and cv_min <= 0:
+        return found
+    settle_live_volumes(period.pk)
+    cols = _rows(
+        f"SELECT d.id, COALESCE(v.pv, 0), COALESCE(v.cv, 0), d.sponsor_id FROM {DT} d "
+        f"LEFT JOIN {PeriodVolume._meta.db_table} v ON v.period_id = %s AND v.distributor_id = d.id "
+        "WHERE d.kind = 'distributor' AND d.status = 'active' AND d.sponsor_id IS NOT NULL "
+        "AND d.joined_on <= %s AND (COALESCE(v.pv, 0) < %s OR COALESCE(v.cv, 0) < %s)",
+        [period.pk, day, pv_min, cv_min],
+    )
+    if not cols:
+        return found
+    days_left = (bounds.last_day - day).days + 1
+    for pk, pv, cv, sponsor in zip(*cols, strict=True):
+        if pk in skip:
+            continue
+        found.add(
+            pk,
+            {
+                "days_left": days_left,
+                "pv_missing": max(0, pv_min - int(pv)),
+                "cv_missing": max(0, cv_min - int(cv)),
+                "period": period.code,
+            },
+            sponsor,
+        )
+    return found
+
+
+VOLUME_CONDITIONS = ("pv", "gv", "qualifying_volume")
+
+
+def close_to_rank(day: date) -> Found:
+    """Members within ``close_percent`` of every volume condition of their next rank, from
+    the latest projection of the open period (NumPy over the result columns)."""
+    found = Found(CLOSE_TO_RANK)
+    period, _bounds = _period_of(day)
+    if period is None:
+        return found
+    run = (
+        Run.objects.filter(period=period, kind=Run.Kind.PROJECTION)
+        .select_related("plan_version")
+        .order_by("-computed_at", "-id")
+        .first()
+    )
+    if run is None:
+        return found
+    ranks = loaded_plan(run.plan_version).plan.ranks
+    share = close_percent()
+    needs: dict[int, dict[str, int]] = {}
+    for index in range(1, len(ranks)):
+        rank = ranks[index]
+        required = {
+            "pv": rank.pv,
+            "gv": rank.gv,
+            "qualifying_volume": rank.qualifying_volume.at_least
+            if rank.qualifying_volume
+            else None,
+        }
+        required = {k: int(v) for k, v in required.items() if v}
+        if required:
+            needs[index] = required
+    if not needs:
+        return found
+    # only the rows within share % of every volume condition of their next rank leave the
+    # database: have * 100 >= need * share
+    clauses, params = [], []
+    for index, required in needs.items():
+        parts = ["r.qualified_rank = %s"]
+        params.append(index - 1)
+        for name, need in required.items():
+            parts.append(f"r.{name} * 100 >= %s")
+            params.append(need * share)
+        clauses.append("(" + " AND ".join(parts) + ")")
+    cols = _rows(
+        "SELECT r.distributor_id, r.qualified_rank, r.pv, r.gv, r.qualifying_volume, "
+        f"d.sponsor_id FROM {RunResult_table()} r JOIN {DT} d ON d.id = r.distributor_id "
+        "WHERE r.run_id = %s AND d.sponsor_id IS NOT NULL AND d.status = 'active' "
+        f"AND d.kind = 'distributor' AND ({' OR '.join(clauses)})",
+        [run.pk, *params],
+    )
+    if not cols:
+        return found
+    ids = np.asarray(cols[0], dtype=np.int64)
+    qualified = np.asarray(cols[1], dtype=np.int64)
+    have = {
+        name: np.asarray(cols[i + 2], dtype=np.int64) for i, name in enumerate(VOLUME_CONDITIONS)
+    }
+    sponsors = np.asarray(cols[5], dtype=np.int64)
+    for index, required in needs.items():
+        mask = qualified == index - 1
+        gap = np.zeros(len(ids), dtype=np.int64)
+        for name, need in required.items():
+            mask &= have[name] * 100 >= need * share
+            gap += np.maximum(0, need - have[name])
+        mask &= gap > 0
+        for row in np.flatnonzero(mask).tolist():
+            missing = {
+                name: int(need - have[name][row])
+                for name, need in required.items()
+                if need > have[name][row]
+            }
+            found.add(
+                ids[row],
+                {"rank": ranks[index].name, "version": run.plan_version_id, "missing": missing},
+                sponsors[row],
+            )
+    return found
+
+
+def RunResult_table() -> str:
+    from downline.compensation.models import RunResult
+
+    return RunResult._meta.db_table
+
+
+def rank_dropped(day: date) -> Found:
+    found = Found(RANK_DROPPED)
+    finals = list(
+        Run.objects.filter(kind=Run.Kind.FINAL, period__starts_at__lt=_day_end(day))
+        .select_related("period", "plan_version")
+        .order_by("-period__starts_at")[:2]
+    )
+    if len(finals) < 2:
+        return found
+    newer, older = finals
+    new_names = [r.name for r in loaded_plan(newer.plan_version).plan.ranks]
+    old_names = [r.name for r in loaded_plan(older.plan_version).plan.ranks]
+    table = RunResult_table()
+    cols = _rows(
+        f"SELECT n.distributor_id, o.paid_as_rank, n.paid_as_rank, d.sponsor_id FROM {table} n "
+        f"JOIN {table} o ON o.run_id = %s AND o.distributor_id = n.distributor_id "
+        f"JOIN {DT} d ON d.id = n.distributor_id "
+        "WHERE n.run_id = %s AND n.paid_as_rank < o.paid_as_rank AND d.sponsor_id IS NOT NULL "
+        "AND d.kind = 'distributor'",
+        [older.pk, newer.pk],
+    )
+    if not cols:
+        return found
+    for pk, before, after, sponsor in zip(*cols, strict=True):
+        found.add(
+            pk,
+            {
+                "from_rank": old_names[before],
+                "to_rank": new_names[after],
+                "period": newer.period.code,
+                "version": newer.plan_version_id,
+            },
+            sponsor,
+        )
+    return found
+
+
+def _day_end(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
+
+
+def autoship_failed(day: date) -> Found:
+    found = Found(AUTOSHIP_FAILED)
+    since = datetime(day.year, day.month, day.day, tzinfo=UTC) - timedelta(days=7)
+    rows = (
+        AutoshipRun.objects.filter(
+            outcome=AutoshipRun.Outcome.FAILED,
+            autoship__active=True,
+            last_attempt_at__gte=since,
+            last_attempt_at__lt=_day_end(day),
+            autoship__distributor__sponsor__isnull=False,
+        )
+        .order_by("autoship__distributor_id", "-due_on")
+        .values_list(
+            "autoship__distributor_id", "due_on", "attempts", "autoship__distributor__sponsor_id"
+        )
+    )
+    seen: set[int] = set()
+    for pk, due_on, attempts, sponsor in rows:
+        if pk in seen:
+            continue
+        seen.add(pk)
+        found.add(pk, {"due_on": due_on.isoformat(), "attempts": attempts}, sponsor)
+    assert Autoship  # the model whose runs are read
+    return found
+
+
+def certificates_expiring(day: date) -> Found:
+    found = Found(CERTIFICATE_EXPIRING)
+    try:
+        from downline.academy.selectors import certificates_expiring as expiring
+    except ImportError:
+        return found
+    rows = list(expiring(30, on=day))
+    sponsor_of = dict(
+        Distributor.objects.filter(pk__in=[r[0] for r in rows]).values_list("pk", "sponsor_id")
+    )
+    for member_pk, key, expires_on in rows:
+        if not sponsor_of.get(member_pk):
+            continue
+        found.add(
+            member_pk,
+            {
+                "certificate": key,
+                "expires_on": expires_on.isoformat(),
+                "days_left": (expires_on - day).days,
+            },
+            sponsor_of[member_pk],
+        )
+    return found
+
+
+# --------------------------------------------------------------------------- storing
+
+
+def _json_column(texts: list[str]) -> object:
+    """JSON values for ``insert_rows``: binary jsonb for ``COPY``, text on SQLite."""
+    if not is_postgresql():
+        return texts
+    payloads = [b"\x01" + t.encode() for t in texts]
+    return Packed(
+        lengths=np.fromiter(map(len, payloads), dtype=np.int64, count=len(payloads)),
+        data=np.frombuffer(b"".join(payloads), dtype=np.uint8),
+    )
+
+
+def _digests(day: date, sponsors: np.ndarray, members: np.ndarray) -> int:
+    """One ``radar_digest`` notification per sponsor with open items ("N people need you
+    today": distinct members), written with ``COPY``; a sponsor already told today (a digest
+    delivered before a rebuild) is not told again, an undelivered one is replaced."""
+    from .models import Notification
+
+    told = Notification.objects.filter(kind="radar_digest", params__day=day.isoformat())
+    told.filter(delivered_at__isnull=True).delete()
+    done = np.asarray(list(told.values_list("recipient_id", flat=True)), dtype=np.int64)
+    pairs = np.unique(sponsors.astype(np.int64) * (1 << 32) + members.astype(np.int64))
+    who, count = np.unique(pairs >> 32, return_counts=True)
+    keep = ~np.isin(who, done)
+    who, count = who[keep], count[keep]
+    text = [json.dumps({"count": int(n), "day": day.isoformat()}) for n in count.tolist()]
+    insert_rows(
+        Notification,
+        {
+            "recipient_id": who,
+            "kind": Const("radar_digest"),
+            "params": _json_column(text),
+            "created_at": Const(timezone.now()),
+            "digest_pending": Const(False),
+        },
+        len(who),
+    )
+    return len(who)
+
+
+def build(day: date, *, on_step: Callable[[str], None] | None = None) -> tuple[int, dict]:
+    """Compute and store the radar of ``day`` for every sponsor; returns the number of items
+    stored and seconds per step."""
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+
+    def step(name: str) -> None:
+        nonlocal started
+        now = time.perf_counter()
+        timings[name] = round(now - started, 3)
+        started = now
+        if on_step:
+            on_step(name)
+
+    no_order, no_lesson = newcomers(day)
+    step("newcomers")
+    found = [no_order, no_lesson, inactive(day, set(no_order.members))]
+    step("inactive")
+    found.append(close_to_rank(day))
+    step("close_to_rank")
+    found.append(rank_dropped(day))
+    step("rank_dropped")
+    found.append(autoship_failed(day))
+    found.append(certificates_expiring(day))
+    step("autoships_certificates")
+
+    members = np.asarray([m for f in found for m in f.members], dtype=np.int64)
+    reasons = [f.reason for f in found for _m in f.members]
+    params = [p for f in found for p in f.params]
+    sponsors = np.asarray([x for f in found for x in f.sponsors], dtype=np.int64)
+    via = np.zeros(len(members), dtype=bool)
+    mentors = dict(
+        MentorAssignment.objects.filter(ended_at__isnull=True).values_list("member_id", "mentor_id")
+    )
+    if mentors:
+        extra = [i for i, m in enumerate(members.tolist()) if m in mentors]
+        if extra:
+            members = np.concatenate([members, members[extra]])
+            sponsors = np.concatenate(
+                [sponsors, np.asarray([mentors[int(members[i])] for i in extra], dtype=np.int64)]
+            )
+            reasons += [reasons[i] for i in extra]
+            params += [params[i] for i in extra]
+            via = np.concatenate([via, np.ones(len(extra), dtype=bool)])
+    keep = sponsors > 0
+    with transaction.atomic():
+        # one statement: an open item without an action has no follow-up or message
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {RadarItem._meta.db_table} WHERE day = %s AND state = 'open' "
+                "AND action = ''",
+                [connection.ops.adapt_datefield_value(day)],
+            )
+        kept = set(
+            RadarItem.objects.filter(day=day).values_list("sponsor_id", "member_id", "reason")
+        )
+        if kept:
+            for i in np.flatnonzero(keep).tolist():
+                if (int(sponsors[i]), int(members[i]), reasons[i]) in kept:
+                    keep[i] = False
+        rows = np.flatnonzero(keep)
+        # in index order (sponsor, member): the indexes are written page by page
+        rows = rows[np.lexsort((members[rows], sponsors[rows]))]
+        count = len(rows)
+        param_column = _json_column([json.dumps(params[i]) for i in rows.tolist()])
+        step("prepared")
+        insert_rows(
+            RadarItem,
+            {
+                "sponsor_id": sponsors[rows],
+                "member_id": members[rows],
+                "reason": [reasons[i] for i in rows.tolist()],
+                "params": param_column,
+                "day": Const(day),
+                "via_mentor": via[rows],
+                "state": Const(RadarItem.State.OPEN.value),
+                "action": Const(""),
+                "action_params": Const({}) if is_postgresql() else Const("{}"),
+            },
+            count,
+        )
+        step("stored")
+        _digests(day, sponsors[rows], members[rows])
+    step("digests")
+    logger.info("radar of %s: %s items (%s)", day, count, timings)
+    return count, timings
