@@ -91,7 +91,7 @@ def test_dashboard_query_count_with_runs_is_pinned(alice, django_assert_num_quer
     # whether orders wait to be folded, for the volumes and for the activity rule (none: the
     # worker's folder has run)
     fold_volume_changes()
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(20 + 9):
         assert alice.get(reverse("web:dashboard")).status_code == 200
 
 

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from downline.compensation.models import RunResult
 from downline.compensation.plans import loaded_plan
 from downline.genealogy.models import Distributor
+from downline.genealogy.rules import company_today
 
 from .models import Course, Lesson, LessonProgress, LessonText, TrackItem
 from .texts import pick
@@ -64,7 +64,7 @@ def lock_reason(member: Distributor, lesson: Lesson, *, today: date | None = Non
     if missing:
         titles = ", ".join(f"“{lesson_title(item)}”" for item in missing)
         return _("Complete %(lessons)s first.") % {"lessons": titles}
-    today = today or timezone.localdate()
+    today = today or company_today()
     rank = None
     for item in TrackItem.objects.filter(lesson=lesson):
         if item.unlock_days:

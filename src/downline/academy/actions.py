@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from downline.core import events as outbox
 from downline.genealogy.models import Distributor
+from downline.genealogy.rules import company_today
 
 from . import summary as training
 from .access import check_open
@@ -341,7 +342,7 @@ def course_grade(member: Distributor, course: Course) -> int | None:
 def _maybe_certify(member: Distributor, course: Course, *, renew: bool = False) -> None:
     if not course.certificate_key:
         return
-    today = timezone.localdate()
+    today = company_today()
     current = _current_certificate(member, course.certificate_key, today)
     if current is not None and not (renew and _renewable(member, course, today)):
         return

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 
 from downline.genealogy.models import Distributor
+from downline.genealogy.rules import company_today
 from downline.genealogy.tree_sql import downline_cte
 
 from .models import (
@@ -173,7 +174,7 @@ def dashboard_card(member: Distributor, language: str | None = None) -> dict:
         .order_by("position")
         .values("lesson_id", "action", "due_days", "lesson_done", "action_done", "t", "st")
     )
-    today = timezone.localdate()
+    today = company_today()
     labels = dict(TrackItem.Action.choices)
     checklist = []
     for item in items:
@@ -250,7 +251,7 @@ def team_report(
     failed_twice."""
     if status not in TEAM_FILTERS:
         status = "all"
-    today = today or timezone.localdate()
+    today = today or company_today()
     stuck_before = timezone.now() - timedelta(days=STUCK_DAYS)
     summaries = TrainingSummary._meta.db_table
     members = Distributor._meta.db_table

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from django.tasks import task
-from django.utils import timezone
+
+from downline.genealogy.rules import company_today
 
 from .actions import do_record_expiring
 from .consumers import consume_business_actions
@@ -15,7 +16,7 @@ from .consumers import consume_business_actions
 def record_expiring_certificates(on_date: str | None = None) -> int:
     """Daily: record certificate.expiring for certificates expiring within 30 days (once per
     certificate). ``on_date`` is an ISO date (default: today in the company's time zone)."""
-    day = date.fromisoformat(on_date) if on_date else timezone.localdate()
+    day = date.fromisoformat(on_date) if on_date else company_today()
     return do_record_expiring(day)
 
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from downline.core import events as outbox
 from downline.genealogy.models import Distributor
+from downline.genealogy.rules import company_today
 
 from . import compute as computing
 from .definition import Contest as Definition
@@ -135,7 +136,7 @@ def do_freeze_contest(contest: Contest, *, actor=None) -> Contest:
     contest = Contest.objects.select_for_update().get(pk=contest.pk)
     if contest.status != Contest.Status.PUBLISHED:
         raise ValidationError({"status": _("Only a published contest can be frozen.")})
-    if timezone.localdate() <= contest.ends_on:
+    if company_today() <= contest.ends_on:
         raise ValidationError(
             {
                 "status": _("Contest %(slug)s runs until %(day)s; freeze it after that day.")

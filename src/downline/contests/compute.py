@@ -31,6 +31,7 @@ from downline.core.bulk_sql import (
     table_of,
 )
 from downline.genealogy.models import Distributor
+from downline.genealogy.rules import company_today
 from downline.orders.models import Order
 from downline.periods.selectors import company_time_zone
 
@@ -195,7 +196,7 @@ def certificate_holders(key: str) -> set[int]:
     this app about (``certificate.earned``, not revoked, not expired)."""
     from downline.core import hooks
 
-    today = timezone.localdate()
+    today = company_today()
     held: set[int] = set()
     hook = getattr(hooks, "CERTIFICATES_HELD", None)
     if hook is not None and hook.handlers:

@@ -12,10 +12,10 @@ from datetime import date
 
 from django.db import connection
 from django.db.models import Sum
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from downline.genealogy.models import Distributor
+from downline.genealogy.rules import company_today
 from downline.genealogy.tree_sql import ENROLLMENT, downline_cte
 
 from .definition import Contest as Definition
@@ -52,7 +52,7 @@ def visible_contests() -> list[Contest]:
 
 
 def running_contest(on: date | None = None) -> Contest | None:
-    on = on or timezone.localdate()
+    on = on or company_today()
     return (
         Contest.objects.filter(status=Contest.Status.PUBLISHED, starts_on__lte=on, ends_on__gte=on)
         .order_by("ends_on")
@@ -216,7 +216,7 @@ def recognition_wall(month_start: date | None = None, limit: int = 100) -> list[
         WallItem(e.kind, e.occurred_on, e.member.name or e.member.member_id, e.params)
         for e in entries
     ]
-    today = month_start or timezone.localdate()
+    today = month_start or company_today()
     for member in Distributor.objects.filter(
         pk__in=opted, joined_on__month=today.month, joined_on__year__lt=today.year
     ):

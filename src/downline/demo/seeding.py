@@ -45,6 +45,7 @@ import numpy as np
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -136,10 +137,16 @@ BANK_DETAILS_SHARE = 0.85
 RETURNS_PER_MONTH = 3
 
 
+SEEDING_MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+
+
 def seed_demo(say: Say, *, seed: int = SEED, distributors: int = DISTRIBUTORS) -> None:
     """Seed the company into an empty database (see the module docstring), all or nothing."""
     timeline = Timeline(timezone.now(), ZoneInfo(settings.DOWNLINE_TIME_ZONE))
-    with transaction.atomic(), initial_setup():
+    # E-mail of the demo's history (sequence mails, ticket replies, notifications, also those
+    # sent when the seeding commits) goes to memory: each app keeps its own record of it (the
+    # console's sent-mail log, the tickets); nothing is printed or sent to a real mail server.
+    with override_settings(MAILERS=SEEDING_MAILERS), transaction.atomic(), initial_setup():
         _Seeding(seed, distributors, timeline, say).run()
 
 

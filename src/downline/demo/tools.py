@@ -55,12 +55,6 @@ class ToolsContext:
 
 def seed_tools(ctx: ToolsContext) -> None:
     for name in TOOL_SEEDS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as error:  # while the tools are being built
-            if error.name != name:
-                raise
-            continue
         started = time.perf_counter()
-        module.seed(ctx)
+        importlib.import_module(name).seed(ctx)
         logger.info("demo: %s seeded in %.1f s", name, time.perf_counter() - started)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from downline.core import events as outbox
 from downline.genealogy.access import in_downline
 from downline.genealogy.models import Distributor
+from downline.genealogy.rules import company_today
 from downline.orders.models import Order
 
 from . import notify, radar
@@ -168,7 +169,7 @@ def do_create_followup(
     owner: Distributor, item: RadarItem, *, due_on: date, note: str = ""
 ) -> FollowUp:
     _own_item(item, owner)
-    if due_on < timezone.localdate() - timedelta(days=1):
+    if due_on < company_today() - timedelta(days=1):
         raise ValidationError({"due_on": _("The follow-up date lies in the past.")})
     with transaction.atomic():
         follow = FollowUp.objects.create(
@@ -336,7 +337,7 @@ def no_change_days() -> int:
 
 def policy_checks(member: Distributor, *, consent: bool, today: date | None = None) -> list[dict]:
     """The policy's conditions with their figures (keys + numbers, rendered when shown)."""
-    today = today or timezone.localdate()
+    today = today or company_today()
     old = member.sponsor
     last = (
         Order.objects.filter(distributor=old, returns_order__isnull=True)

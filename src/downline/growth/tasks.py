@@ -13,9 +13,9 @@ from __future__ import annotations
 from datetime import date
 
 from django.tasks import task
-from django.utils import timezone
 
 from downline.core.jobs import Heartbeat, running_fields, sqlite_lock_free
+from downline.genealogy.rules import company_today
 
 from . import notify
 from .actions import do_build_radar
@@ -34,7 +34,7 @@ def run_radar_build(day: date) -> RadarBuild:
 
 @task
 def build_radar(on_date: str | None = None) -> dict[str, object]:
-    day = date.fromisoformat(on_date) if on_date else timezone.localdate()
+    day = date.fromisoformat(on_date) if on_date else company_today()
     build = run_radar_build(day)
     return {"build": build.pk, "items": build.items, "seconds": build.seconds}
 

@@ -7,6 +7,8 @@ from datetime import timedelta
 from django.db.models import Count, Sum
 from django.utils import timezone
 
+from downline.genealogy.rules import company_today
+
 from .models import Enrollment, OutboundMail, Page, PageStat, Webinar
 
 
@@ -15,7 +17,7 @@ def page_of(member) -> Page | None:
 
 
 def signups_this_week(member) -> int:
-    since = timezone.localdate() - timedelta(days=6)
+    since = company_today() - timedelta(days=6)
     total = PageStat.objects.filter(page__owner=member, day__gte=since).aggregate(n=Sum("signups"))
     return total["n"] or 0
 

@@ -6,6 +6,7 @@ length, shape of the placement tree) come from ``DOWNLINE_*`` environment variab
 """
 
 import os
+from email.utils import parseaddr
 from pathlib import Path
 
 import dj_database_url
@@ -250,6 +251,8 @@ LOGGING = {
         # PDF rendering reports every font it loads and every CSS rule it skips at INFO
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # aiosmtpd (support's inbound mail, the demo's and tests' SMTP server) logs each connection
+        "mail.log": {"level": "WARNING"},
     },
 }
 
@@ -293,7 +296,8 @@ MEDIA_URL = "/media/"
 # Links in e-mails (unsubscribe, confirmation, pages) are absolute: the site's public address.
 DOWNLINE_SITE_URL = os.environ.get("DOWNLINE_SITE_URL", "http://127.0.0.1:8000")
 # Outreach mail is sent from the company's domain with the distributor as Reply-To.
-DOWNLINE_MAIL_FROM = os.environ.get("DOWNLINE_MAIL_FROM", DEFAULT_FROM_EMAIL)
+# (a bare address: the sender's display name is the distributor's, added per mail)
+DOWNLINE_MAIL_FROM = os.environ.get("DOWNLINE_MAIL_FROM", parseaddr(DEFAULT_FROM_EMAIL)[1])
 DOWNLINE_BOUNCE_SECRET = os.environ.get("DOWNLINE_BOUNCE_SECRET", "")
 # The company's video servers for webinars (BigBlueButton API, Jitsi with signed tokens).
 DOWNLINE_BBB_URL = os.environ.get("DOWNLINE_BBB_URL", "")
@@ -304,10 +308,12 @@ DOWNLINE_JITSI_SECRET = os.environ.get("DOWNLINE_JITSI_SECRET", "")
 # Web push (VAPID keys, base64url); push is off while they are unset.
 DOWNLINE_VAPID_PUBLIC_KEY = os.environ.get("DOWNLINE_VAPID_PUBLIC_KEY", "")
 DOWNLINE_VAPID_PRIVATE_KEY = os.environ.get("DOWNLINE_VAPID_PRIVATE_KEY", "")
-DOWNLINE_VAPID_SUBJECT = os.environ.get("DOWNLINE_VAPID_SUBJECT", "")
+DOWNLINE_VAPID_SUBJECT = os.environ.get(
+    "DOWNLINE_VAPID_SUBJECT", "mailto:" + parseaddr(DEFAULT_FROM_EMAIL)[1]
+)
 # Support: the country whose holidays close the help desk, and its inbound mail.
 DOWNLINE_SUPPORT_COUNTRY = os.environ.get("DOWNLINE_SUPPORT_COUNTRY", "DE")
-DOWNLINE_SUPPORT_EMAIL = os.environ.get("DOWNLINE_SUPPORT_EMAIL", DEFAULT_FROM_EMAIL)
+DOWNLINE_SUPPORT_EMAIL = os.environ.get("DOWNLINE_SUPPORT_EMAIL", "")  # default: DEFAULT_FROM_EMAIL
 DOWNLINE_SUPPORT_SMTP_BIND = os.environ.get("DOWNLINE_SUPPORT_SMTP_BIND", "127.0.0.1:2525")
 DOWNLINE_CONTACT_RETENTION_DAYS = int(os.environ.get("DOWNLINE_CONTACT_RETENTION_DAYS", "730"))
 # The assistant's optional local language model (a GGUF file; llama-cpp-python must be installed).
