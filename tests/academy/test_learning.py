@@ -234,6 +234,8 @@ def test_hook_registered(course, net):
     ]
 
 
+# committed: on PostgreSQL the outbox hands out only events of transactions that have ended
+@pytest.mark.django_db(transaction=True)
 def test_business_actions_from_outbox(course, net):
     from downline.academy.consumers import consume_business_actions
     from downline.academy.models import BusinessAction

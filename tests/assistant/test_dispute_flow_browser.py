@@ -81,7 +81,7 @@ def test_why_not_paid_then_dispute_then_resolved(page, live_server, transactiona
 
     dispute = Dispute.objects.get(member=company.dan)
     finance = do_create_user("fin", password=PASSWORD, email="fin@example.com", staff=True)
-    finance.groups.add(Group.objects.get(name="finance"))
+    finance.groups.add(Group.objects.get_or_create(name="finance")[0])
     do_resolve_dispute_with_adjustment(dispute, finance, amount=500, reason="Goodwill credit.")
     page.reload()
     expect(page.get_by_test_id("dispute-status")).to_have_text("resolved by an adjustment")

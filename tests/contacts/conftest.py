@@ -76,7 +76,7 @@ def staff_client(username: str, *roles: str, superuser: bool = False) -> Client:
         user.is_superuser = True
         user.save(update_fields=["is_superuser"])
     for role in roles:
-        user.groups.add(Group.objects.get(name=role))
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
     device = TOTPDevice.objects.create(user=user, name="app", confirmed=True)
     client.force_login(user)
     token = TOTP(device.bin_key, device.step, device.t0, device.digits).token()

@@ -135,7 +135,7 @@ def _staff(username, role="support"):
     user = do_create_user(
         username, password="x-long-password-1", email=f"{username}@e.com", staff=True
     )
-    user.groups.add(Group.objects.get(name=role))
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
     return user
 
 

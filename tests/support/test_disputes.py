@@ -25,7 +25,7 @@ from .conftest import PASSWORD, PLAN, at, verified_staff
 
 def _finance(username: str, role: str = "finance"):
     user = do_create_user(username, password=PASSWORD, email=f"{username}@example.com", staff=True)
-    user.groups.add(Group.objects.get(name=role))
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
     return user
 
 

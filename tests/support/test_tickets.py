@@ -110,7 +110,7 @@ def test_breach_is_marked_and_escalated_once(team, smtp_server, django_capture_o
     supporter = do_create_user(
         "sue", password="a-long-secret-phrase", email="sue@example.com", staff=True
     )
-    supporter.groups.add(Group.objects.get(name="support"))
+    supporter.groups.add(Group.objects.get_or_create(name="support")[0])
     ticket = _open(team, local(2026, 3, 10, 10), priority="urgent")  # 1 h to first response
     assert do_mark_breaches(local(2026, 3, 10, 10, 59).astimezone(UTC)) == 0
     with django_capture_on_commit_callbacks(execute=True):
