@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -111,14 +111,8 @@ def consume_events() -> int:
         seen = Consumer.objects.filter(name=CONSUMER).first()
         if seen is not None and not outbox.pending(seen).exists():
             return total  # nothing new: no lock taken (every board poll asks)
-        if seen is None:
-            try:
-                with transaction.atomic():
-                    Consumer.objects.create(name=CONSUMER)
-            except IntegrityError:
-                pass  # another process made it first
         with transaction.atomic():
-            consumer = Consumer.objects.select_for_update().get(name=CONSUMER)
+            consumer = outbox.consumer_locked(CONSUMER)
             events = list(outbox.pending(consumer)[:BATCH])
             batch = _Batch()
             for event in events:

@@ -231,7 +231,8 @@ def visible() -> models.QuerySet[Event]:
     return events
 
 
-def _consumer_locked(name: str) -> Consumer:
+def consumer_locked(name: str) -> Consumer:
+    """The cursor row of consumer ``name``, made on first use, locked for this transaction."""
     if not Consumer.objects.filter(name=name).exists():
         try:
             with transaction.atomic():
@@ -257,7 +258,7 @@ def consume(name: str, handler: Handler, *, batch: int = 500) -> int:
     if batch < 1:
         raise ValueError(f"consume({name!r}): batch must be at least 1, not {batch}")
     with transaction.atomic():
-        consumer = _consumer_locked(name)
+        consumer = consumer_locked(name)
         events = list(pending(consumer)[:batch])
         for event in events:
             handler(event)
