@@ -218,6 +218,13 @@ def test_scorm_package_reports_completion(alice_client, course, net):
         content_type="application/json",
     )
     assert commit.json() == {"lesson_status": "passed", "score": 90}
+    for score in ("abc", "inf", "nan"):
+        refused = alice_client.post(
+            f"/academy/lessons/{item.pk}/scorm/commit/",
+            data=f'{{"cmi.core.score.raw": "{score}"}}',
+            content_type="application/json",
+        )
+        assert refused.status_code == 400, score
     from downline.academy.models import LessonProgress
 
     assert LessonProgress.objects.get(member=net.alice, lesson=item).state == "completed"

@@ -474,7 +474,7 @@ def do_scorm_commit(member: Distributor, lesson: Lesson, values: dict) -> ScormS
     raw = data.get("cmi.core.score.raw", "")
     try:
         state.score_raw = max(0, min(100, int(float(raw)))) if raw != "" else None
-    except ValueError:
+    except (ValueError, OverflowError):  # "abc", "nan", "inf"
         raise ValidationError({"cmi.core.score.raw": _("The score is not a number.")}) from None
     state.save()
     _progress(member, lesson)
