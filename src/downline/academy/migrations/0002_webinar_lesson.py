@@ -4,20 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('academy', '0001_initial'),
+        ("academy", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='lesson',
-            name='webinar_slug',
-            field=models.SlugField(blank=True, max_length=80, verbose_name='webinar'),
+            model_name="lesson",
+            name="webinar_slug",
+            field=models.SlugField(blank=True, max_length=80, verbose_name="webinar"),
         ),
         migrations.AlterField(
-            model_name='lesson',
-            name='kind',
-            field=models.CharField(choices=[('markdown', 'lesson'), ('quiz', 'quiz'), ('scorm', 'SCORM package'), ('webinar', 'webinar')], default='markdown', max_length=10, verbose_name='kind'),
+            model_name="lesson",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("markdown", "lesson"),
+                    ("quiz", "quiz"),
+                    ("scorm", "SCORM package"),
+                    ("webinar", "webinar"),
+                ],
+                default="markdown",
+                max_length=10,
+                verbose_name="kind",
+            ),
         ),
     ]
