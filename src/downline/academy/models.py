@@ -109,9 +109,6 @@ class Lesson(models.Model):
     attachment = models.FileField(_("download"), upload_to="academy/files/", blank=True)
     scorm_package = models.FileField(_("SCORM package"), upload_to="academy/scorm/", blank=True)
     scorm_entry = models.CharField(_("SCORM entry point"), max_length=300, blank=True)
-    # A webinar lesson is completed by attending (live or replay) any session of the webinar with
-    # this slug; the academy learns of it from the outbox's ``webinar.attended`` events.
-    webinar_slug = models.SlugField(_("webinar"), max_length=80, blank=True)
 
     class Meta:
         verbose_name = _("lesson")

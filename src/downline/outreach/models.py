@@ -399,6 +399,16 @@ class Webinar(models.Model):
     attendance_taken_at = models.DateTimeField(_("attendance taken"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
+    lesson = models.ForeignKey(
+        "academy.Lesson",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="webinars",
+        limit_choices_to={"kind": "webinar"},
+        verbose_name=_("academy lesson"),
+    )  # attending it (live or replay) completes this webinar lesson for a distributor
+
     class Meta:
         verbose_name = _("webinar")
         verbose_name_plural = _("webinars")
