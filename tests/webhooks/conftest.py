@@ -164,8 +164,8 @@ def signed_in_staff(client, username: str, *roles: str):
 
 def settle(timeout: float = 60.0) -> None:
     """Wait until every committed event is readable by consumers. On PostgreSQL they are read
-    only once no older writing transaction is running anywhere on the server (other test runs
-    share it), so a consumer may have to wait a moment; on SQLite this returns at once."""
+    only once no older writing transaction of the same database is running, so a consumer may
+    have to wait a moment; on SQLite this returns at once."""
     import time
 
     from downline.core.events import visible

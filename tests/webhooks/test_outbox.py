@@ -170,3 +170,28 @@ def test_events_of_a_transaction_still_running_wait_for_it(world):
     thread.join(10)
     consume_all("pg", lambda event: seen.append(event.payload["member"]))
     assert seen == ["C", "B"]
+
+
+@pytest.mark.postgres
+def test_a_long_transaction_in_another_database_does_not_hold_the_outbox_back(world):
+    """Another database on the same server (a benchmark's load, another company) cannot write
+    this outbox, so its open transaction does not delay this database's consumers."""
+    import psycopg
+    from django.db import connection
+
+    settings = connection.settings_dict
+    other = psycopg.connect(
+        host=settings["HOST"] or "127.0.0.1",
+        port=settings["PORT"] or 5432,
+        user=settings["USER"],
+        dbname="postgres",
+    )
+    try:
+        other.execute("SELECT pg_current_xact_id()")  # the other database's writing transaction
+        world.order("B", 1, at(2026, 9, 11))  # committed here after it began
+        seen: list[str] = []
+        consume_all("pg-other-db", lambda event: seen.append(event.payload["member"]))
+        assert seen == ["B"]
+    finally:
+        other.rollback()
+        other.close()

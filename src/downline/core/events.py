@@ -12,7 +12,7 @@ next time. Each event is handled once per consumer.
 
 Order without gaps. Events are read in ``(tx, id)`` order, where ``tx`` is the id of the
 writing transaction on PostgreSQL (64 bits, ``pg_current_xact_id()``), and only from
-transactions older than every transaction still running (``pg_snapshot_xmin``). Ids alone
+transactions older than every transaction still running in this database (``visible``). Ids alone
 would not do: two orders written at once may commit in the other order than their ids, and a
 cursor that has passed id 6 would never see id 5 commit. Within one transaction events come in
 id order. On SQLite writers run one at a time, ``tx`` is 0 and the order is the id order.
@@ -221,13 +221,37 @@ def _copy_events(kind: str, at: datetime, events: list[Event]) -> None:
     )
 
 
+# The horizon of this database: the oldest transaction still running that may write here, or the
+# first transaction id not yet handed out when none runs. A running transaction counts unless
+# ``pg_stat_activity`` shows it belongs to a backend of another database (its 32-bit
+# ``backend_xid`` equals the id's low 32 bits): a long transaction elsewhere on the server
+# cannot write this outbox, so it does not hold the consumers back. What cannot be seen (a
+# transaction that ended since the snapshot, or another role's backend hidden from a
+# non-superuser) counts, so the horizon is never later than ``pg_snapshot_xmin``'s rule allows
+# for this database's own transactions.
+_HORIZON = """(
+    SELECT coalesce(
+        (
+            SELECT min(running.xid::text::bigint)
+            FROM pg_snapshot_xip(snap.s) AS running(xid)
+            WHERE NOT EXISTS (
+                SELECT 1 FROM pg_stat_activity AS other
+                WHERE other.datname IS DISTINCT FROM current_database()
+                  AND other.backend_xid IS NOT NULL
+                  AND other.backend_xid::text::bigint = mod(running.xid::text::bigint, 4294967296)
+            )
+        ),
+        pg_snapshot_xmax(snap.s)::text::bigint
+    )
+    FROM (SELECT pg_current_snapshot() AS s) AS snap
+)"""
+
+
 def visible() -> models.QuerySet[Event]:
-    """Events of finished transactions only (see the module docstring)."""
+    """Events of finished transactions only (see the module docstring and ``_HORIZON``)."""
     events = Event.objects.all()
     if transaction.get_connection().vendor == "postgresql":
-        events = events.filter(
-            tx__lt=RawSQL("pg_snapshot_xmin(pg_current_snapshot())::text::bigint", [])
-        )
+        events = events.filter(tx__lt=RawSQL(_HORIZON, []))
     return events
 
 
