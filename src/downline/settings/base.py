@@ -311,6 +311,9 @@ DOWNLINE_VAPID_PRIVATE_KEY = os.environ.get("DOWNLINE_VAPID_PRIVATE_KEY", "")
 DOWNLINE_VAPID_SUBJECT = os.environ.get(
     "DOWNLINE_VAPID_SUBJECT", "mailto:" + parseaddr(DEFAULT_FROM_EMAIL)[1]
 )
+# Webhooks go to public internet addresses only (``webhooks.destinations``); 1 lets them reach
+# the company's own network too (receivers on private addresses, the tests' 127.0.0.1).
+WEBHOOK_PRIVATE_DESTINATIONS = os.environ.get("DOWNLINE_WEBHOOK_PRIVATE_DESTINATIONS", "") == "1"
 # Support: the country whose holidays close the help desk, and its inbound mail.
 DOWNLINE_SUPPORT_COUNTRY = os.environ.get("DOWNLINE_SUPPORT_COUNTRY", "DE")
 DOWNLINE_SUPPORT_EMAIL = os.environ.get("DOWNLINE_SUPPORT_EMAIL", "")  # default: DEFAULT_FROM_EMAIL

@@ -26,4 +26,5 @@ TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBacken
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 # One process runs the tests: the fast in-memory cache, cleared by the fixtures. The shared
 # caches of production (database, Redis) have their own tests (tests/web/test_login_limits_shared.py).
+WEBHOOK_PRIVATE_DESTINATIONS = True  # the tests' receivers listen on 127.0.0.1
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -41,6 +41,7 @@ from downline.accounts.staff import ADMIN
 from downline.core.events import consume_all
 from downline.core.models import Event
 
+from .destinations import opener
 from .models import Attempt, Delivery, Subscription
 from .signing import headers
 
@@ -132,7 +133,7 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None  # a redirect is an answer that is not 2xx: a failure
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
+_opener = opener(_NoRedirects)  # public addresses only: see ``destinations``
 
 
 def post(url: str, body: bytes, signed: dict[str, str]) -> Answer:
