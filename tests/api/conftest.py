@@ -22,7 +22,7 @@ from downline.genealogy.actions import do_enroll
 from downline.genealogy.models import Distributor
 from downline.orders.actions import do_create_product
 from downline.orders.models import Product, ProductKind
-from web.conftest import (  # noqa: F401  (fixtures of the web tests: a team with logins, settled periods)
+from team_network import (  # noqa: F401  (fixtures of the web tests: a team with logins, settled periods)
     _clean_cache_and_binary,
     settled,
     team,

@@ -126,7 +126,7 @@ def embeddings(settings):
 
 def verified_staff(client, username: str, *roles: str):
     """A staff login holding ``roles``, signed in on ``client`` with a confirmed one-time code
-    (as tests/web/conftest.py does it)."""
+    (as tests/team_network.py does it)."""
     from django.contrib.auth.models import Group
     from django_otp.oath import TOTP
     from django_otp.plugins.otp_totp.models import TOTPDevice

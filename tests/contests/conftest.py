@@ -30,7 +30,7 @@ JOINED = date(2025, 3, 5)
 ENROLLED_AT = datetime(2025, 3, 5, 12, tzinfo=UTC)
 PASSWORD = "a-long-secret-phrase"
 NOW = datetime(2026, 3, 15, 12, tzinfo=UTC)
-PLAN = Path(__file__).resolve().parents[1] / "web" / "plan.yaml"
+PLAN = Path(__file__).resolve().parents[1] / "team_network.yaml"
 
 CONTEST = """\
 contest: march-customers

@@ -18,7 +18,7 @@ from downline.genealogy.actions import do_enroll
 from downline.orders.actions import do_create_product, do_place_order
 from downline.periods.actions import do_ensure_period_for
 
-PLAN = Path(__file__).resolve().parents[1] / "web" / "plan.yaml"
+PLAN = Path(__file__).resolve().parents[1] / "team_network.yaml"
 PASSWORD = "a-long-secret-phrase"
 PHONE = 390
 WIDTH = "document.documentElement.scrollWidth"

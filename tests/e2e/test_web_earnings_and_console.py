@@ -22,7 +22,7 @@ from downline.periods.actions import do_ensure_period
 from downline.periods.models import Period
 
 ROOT = Path(__file__).resolve().parents[2]
-PLAN = ROOT / "tests" / "web" / "plan.yaml"
+PLAN = ROOT / "tests" / "team_network.yaml"
 PASSWORD = "a-long-secret-phrase"
 JOINED = datetime(2026, 1, 5, 12, tzinfo=UTC)
 
