@@ -34,6 +34,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--server", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument(
+        "--build-only",
+        action="store_true",
+        help="build what is missing, in two steps (network and progress rows; summaries, "
+        "counters and cohorts), one per run, and stop",
+    )
     return parser.parse_args(argv)
 
 
@@ -104,6 +110,10 @@ FROM generate_series(1, %s) AS i""",
             "SELECT setval(pg_get_serial_sequence('genealogy_distributor', 'id'), %s)", [n]
         )
     print(f"  {n:,} distributors in {time.perf_counter() - started:.1f} s")
+    from downline.genealogy.sponsor_path import rebuild_all
+
+    paths = rebuild_all()
+    print(f"  {paths:,} sponsor paths at {time.perf_counter() - started:.1f} s")
     with transaction.atomic():
         lessons = []
         for c in range(5):
@@ -137,7 +147,6 @@ FROM generate_series(1, %s) AS i""",
         for index, lesson in enumerate(lessons[:6]):
             TrackItem.objects.create(track=track, lesson=lesson, position=index, due_days=3 + index)
         TrackItem.objects.create(track=track, action="first_order", position=9, due_days=14)
-    load_progress(n)
 
 
 def load_progress(n: int) -> None:
@@ -173,12 +182,14 @@ def load_progress(n: int) -> None:
         cursor.execute("TRUNCATE academy_lessonprogress")
         cursor.execute(
             """
-INSERT INTO academy_lessonprogress (member_id, lesson_id, state, started_at, completed_at, updated_at)
+INSERT INTO academy_lessonprogress (member_id, lesson_id, state, started_at, completed_at,
+    updated_at, folded_state)
 SELECT m, %s + k,
     CASE WHEN k < (m %% 41) - 1 THEN 'completed' ELSE 'started' END,
     now() - ((m %% 90) || ' days')::interval,
     CASE WHEN k < (m %% 41) - 1 THEN now() - ((m %% 90) || ' days')::interval END,
-    now() - ((m %% 90) || ' days')::interval + (k || ' hours')::interval
+    now() - ((m %% 90) || ' days')::interval + (k || ' hours')::interval,
+    CASE WHEN k < (m %% 41) - 1 THEN 'completed' ELSE 'started' END
 FROM generate_series(1, %s) AS m, LATERAL generate_series(0, (m %% 41) - 1) AS k
 """,
             [first, n],
@@ -203,10 +214,33 @@ SELECT m, %s, a, CASE WHEN a = 1 OR m %% 10 = 0 THEN 'failed' ELSE 'passed' END,
 FROM generate_series(5, %s, 5) AS m, generate_series(1, 2) AS a""",
             [quiz_id, n],
         )
+    print(f"  progress and attempts loaded in {time.perf_counter() - started:.1f} s")
+
+
+def finish_load() -> None:
+    """The training summaries, the KPI counters and the cohorts over the loaded rows, then
+    ``VACUUM ANALYZE`` of the rewritten tables and ``ANALYZE`` of the rest."""
+    from django.db import connection
+
+    started = time.perf_counter()
     ensure_summaries()
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")
-    print(f"  built in {time.perf_counter() - started:.1f} s")
+    fold_everything()
+    with connection.cursor() as cursor:  # the rewritten tables; the 20M progress rows: statistics
+        cursor.execute("VACUUM ANALYZE genealogy_distributor, academy_trainingsummary")
+        cursor.execute("ANALYZE")
+    print(f"  finished in {time.perf_counter() - started:.1f} s")
+
+
+def fold_everything() -> None:
+    """The KPI counters and the cohort snapshot over the loaded rows (the loader wrote
+    ``folded_state = state`` itself)."""
+    from downline.academy.kpi_fold import rebuild_kpis, refresh_cohorts
+
+    started = time.perf_counter()
+    rebuild_kpis(mark_rows=False)
+    print(f"  KPI counters in {time.perf_counter() - started:.1f} s")
+    refresh_cohorts(force=True)
+    print(f"  cohorts in {time.perf_counter() - started:.1f} s")
 
 
 def ensure_summaries() -> None:
@@ -222,6 +256,37 @@ def ensure_summaries() -> None:
             editor.create_model(TrainingSummary)
     rows = rebuild_summaries()
     print(f"  {rows:,} training summaries in {time.perf_counter() - started:.1f} s")
+
+
+def new_progress(n: int, count: int) -> int:
+    """``count`` random learners open their next lesson (a progress row written as the action
+    does, the summary marked for the KPI fold); returns how many."""
+    import random
+
+    from django.db import connection
+
+    from downline.academy.models import Lesson
+
+    first = Lesson.objects.order_by("course__position", "position").values_list("pk", flat=True)[0]
+    members = random.Random().sample(range(1, n + 1), min(n, count * 2))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT member_id, touched FROM academy_trainingsummary
+            WHERE member_id = ANY(%s) AND touched < 60 LIMIT %s""",
+            [members, count],
+        )
+        chosen = cursor.fetchall()
+        cursor.executemany(
+            """INSERT INTO academy_lessonprogress (member_id, lesson_id, state, started_at,
+                updated_at) VALUES (%s, %s, 'started', now(), now()) ON CONFLICT DO NOTHING""",
+            [(member, first + touched) for member, touched in chosen],
+        )
+        cursor.execute(
+            """UPDATE academy_trainingsummary SET touched = touched + 1, last_at = now(),
+                kpi_pending = true, kpi_version = kpi_version + 1 WHERE member_id = ANY(%s)""",
+            [[member for member, _touched in chosen]],
+        )
+    return len(chosen)
 
 
 def main(argv=None) -> int:
@@ -240,16 +305,18 @@ def main(argv=None) -> int:
         print(f"Building {args.database} …")
         call_command("migrate", verbosity=0)
         build(args.distributors)
-    else:
-        from django.db import connection
+    from downline.academy.models import KpiSnapshot, LessonProgress
 
-        from downline.academy.models import LessonProgress, TrainingSummary
-
-        if not LessonProgress.objects.exists():
-            print(f"Loading the progress rows into {args.database} …")
-            load_progress(args.distributors)  # summaries and VACUUM ANALYZE included
-        elif TrainingSummary._meta.db_table not in connection.introspection.table_names():
-            ensure_summaries()
+    if not LessonProgress.objects.exists():
+        print(f"Loading the progress rows into {args.database} …")
+        load_progress(args.distributors)
+        if args.build_only:
+            return 0
+    if not KpiSnapshot.objects.filter(key="cohorts").exists():
+        print(f"Summaries, KPI counters and cohorts of {args.database} …")
+        finish_load()
+    if args.build_only:
+        return 0
 
     from django.conf import settings
     from django.test import Client
@@ -299,6 +366,17 @@ def main(argv=None) -> int:
         3,
     )
     results["kpis"] = timed("console KPIs (selectors.kpis)", lambda: selectors.kpis("en"), 3)
+    learners = new_progress(args.distributors, 2000)
+    timed(
+        f"console KPIs with {learners:,} learners not folded yet", lambda: selectors.kpis("en"), 3
+    )
+    from downline.academy.kpi_fold import fold_batch
+
+    started = time.perf_counter()
+    folded = fold_batch(2000)
+    print(
+        f"  fold of {folded:,} learners and attempts: {(time.perf_counter() - started) * 1000:.0f} ms"
+    )
     print(
         "Targets: lesson and card < 100 ms p95, team report < 1000 ms, KPIs < 3000 ms: "
         + ", ".join(

@@ -53,11 +53,29 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--distributors", type=int, default=20_000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=5.0,
+        help="seconds of orders before the measurement (each worker loads the API once)",
+    )
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker")
     parser.add_argument("--port", type=int, default=8717)
     parser.add_argument("--database", default="dl_h17_apibench")
     parser.add_argument("--server", default="postgres://postgres@127.0.0.1:5432")
+    parser.add_argument(
+        "--redis",
+        default="",
+        help="DOWNLINE_REDIS_URL for the server (e.g. redis://127.0.0.1:6379/0): rate-limit "
+        "counters in Redis instead of the database cache",
+    )
+    parser.add_argument(
+        "--key-cache-seconds",
+        type=float,
+        default=0.0,
+        help="DOWNLINE_API_KEY_CACHE_SECONDS for the server (0: the key is read per request)",
+    )
     parser.add_argument("--keep", action="store_true", help="do not drop the database at the end")
     return parser.parse_args(argv)
 
@@ -82,6 +100,10 @@ def environment(args: argparse.Namespace) -> dict[str, str]:
         DOWNLINE_SECRET_KEY=env.get("DOWNLINE_SECRET_KEY") or secrets.token_urlsafe(50),
         DOWNLINE_API_RATE_LIMIT="100000000",
     )
+    if args.redis:
+        env["DOWNLINE_REDIS_URL"] = args.redis
+    else:
+        env.pop("DOWNLINE_REDIS_URL", None)
     return env
 
 
@@ -147,9 +169,19 @@ def start_server(args: argparse.Namespace) -> subprocess.Popen:
         "--threads",
         str(args.threads),
     ]
+    env = environment(args)
+    if args.key_cache_seconds > 0:
+        # a settings module of this run only: the base settings and the key cache
+        folder = Path(tempfile.mkdtemp(prefix="dl_ord_api_settings_"))
+        (folder / "dl_api_bench_settings.py").write_text(
+            "from downline.settings.base import *  # noqa: F403\n"
+            f"DOWNLINE_API_KEY_CACHE_SECONDS = {args.key_cache_seconds!r}\n"
+        )
+        env["DJANGO_SETTINGS_MODULE"] = "dl_api_bench_settings"
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(folder), env.get("PYTHONPATH")]))
     server = subprocess.Popen(
         command,
-        env=environment(args),
+        env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -212,6 +244,46 @@ def client(
     out.extend(samples)
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (Linux ``/proc``); 0 once gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_processes(root: int) -> list[int]:
+    """``root`` and every process below it (gunicorn's arbiter and workers)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, queue = [], [root]
+    while queue:
+        pid = queue.pop()
+        found.append(pid)
+        queue.extend(children.get(pid, []))
+    return found
+
+
+def database_backends(args: argparse.Namespace) -> list[int]:
+    """The PostgreSQL server processes serving connections to the benchmark database."""
+    import psycopg
+
+    with psycopg.connect(f"{args.server}/postgres", autocommit=True) as admin:
+        rows = admin.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s "
+            "AND backend_type = 'client backend'",
+            [args.database],
+        ).fetchall()
+    return [int(row[0]) for row in rows]
+
+
 def measure(args: argparse.Namespace, token: str, buyers: list[str]) -> list:
     samples: list = []
     stop_at = time.monotonic() + args.seconds
@@ -226,7 +298,7 @@ def measure(args: argparse.Namespace, token: str, buyers: list[str]) -> list:
     return samples
 
 
-def check_volumes(created: int) -> bool:
+def check_volumes(created: int, warmed: int) -> bool:
     from downline.orders.models import Order
     from downline.orders.selectors import compare_period_volumes
     from downline.periods.models import Period
@@ -237,8 +309,8 @@ def check_volumes(created: int) -> bool:
         say(f"period {period.code}: {len(differences)} live volume rows differ from the orders")
         exact = exact and not differences
     stored = Order.objects.count()
-    say(f"orders stored: {stored:,}; 201 answers: {created:,}")
-    return exact and stored == created
+    say(f"orders stored: {stored:,}; 201 answers: {created:,} (and the warm-up's {warmed:,})")
+    return exact and stored == created + warmed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -268,7 +340,24 @@ def main(argv: list[str] | None = None) -> int:
     try:
         token, buyers = setup(args)
         server = start_server(args)
+        warmed = 0
+        if args.warmup > 0:
+            warm = measure(
+                argparse.Namespace(**{**vars(args), "seconds": args.warmup}), token, buyers
+            )
+            warmed = sum(1 for _latency, status in warm if status == 201)
+            say(f"warm-up: {warmed} orders in {args.warmup:.0f} s (not counted)")
+        workers = server_processes(server.pid)
+        cpu_before = {pid: process_cpu_seconds(pid) for pid in workers}
+        backends_before = {pid: process_cpu_seconds(pid) for pid in database_backends(args)}
+        client_before = time.process_time()
         samples = measure(args, token, buyers)
+        client_cpu = time.process_time() - client_before
+        server_cpu = sum(process_cpu_seconds(pid) - cpu_before[pid] for pid in workers)
+        backend_cpu = sum(
+            process_cpu_seconds(pid) - backends_before.get(pid, 0.0)
+            for pid in database_backends(args)
+        )
         stop_server(server)
         server = None
         latencies = sorted(s for s, status in samples if status == 201)
@@ -285,7 +374,19 @@ def main(argv: list[str] | None = None) -> int:
             f"max {max(latencies, default=0) * 1000:.1f} ms"
         )
         say(f"non-201 answers: {len(errors)} {sorted(set(errors))}")
-        exact = check_volumes(len(latencies))
+        per_order = 1000 / max(1, len(latencies))
+        total = (server_cpu + backend_cpu) * per_order
+        say(
+            f"CPU per order: server {server_cpu * per_order:.2f} ms + PostgreSQL backends "
+            f"{backend_cpu * per_order:.2f} ms = {total:.2f} ms (at most "
+            f"{os.cpu_count() * 1000 / total if total else float('nan'):.0f} orders/s on "
+            f"{os.cpu_count()} cores); the load generator {client_cpu * per_order:.2f} ms"
+        )
+        say(
+            f"rate-limit counters: {'Redis ' + args.redis if args.redis else 'database cache'}; "
+            f"API keys kept {args.key_cache_seconds:g} s per process"
+        )
+        exact = check_volumes(len(latencies), warmed)
         say("live volumes exact: " + ("yes" if exact else "NO"))
         return 0 if exact and not errors else 1
     finally:

@@ -37,6 +37,7 @@ import secrets
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -199,8 +200,10 @@ def writer(
     rng = random.Random(index)
     samples: list[tuple[float, float]] = []
     errors: dict[str, int] = {}
+    server = backend_pid()
     while time.time() < start_at:
         time.sleep(0.001)
+    cpu_started = (time.process_time(), process_cpu_seconds(server))
     while time.time() < stop_at:
         buyer = Distributor(pk=rng.choice(buyers))
         started = time.perf_counter()
@@ -211,8 +214,9 @@ def writer(
             errors[name] = errors.get(name, 0) + 1
             continue
         samples.append((time.time(), time.perf_counter() - started))
+    cpu = (time.process_time() - cpu_started[0], process_cpu_seconds(server) - cpu_started[1])
     connection.close()
-    results.put((samples, errors))
+    results.put((samples, errors, cpu))
 
 
 def probe(probes: list[int], start_at: float, stop_at: float, results: mp.Queue) -> None:
@@ -256,13 +260,49 @@ def probe(probes: list[int], start_at: float, stop_at: float, results: mp.Queue)
     results.put((delays, missed))
 
 
-def folder(stop: mp.Event) -> None:
+def folder(stop: mp.Event, cpu_out: mp.Queue) -> None:
     from django.db import connection
 
     from downline.orders.tasks import run_volume_folder
 
     connection.close()
-    run_volume_folder(stop, interval=1.0)
+    connection.settings_dict["CONN_MAX_AGE"] = None  # one backend all along, to measure it
+    server = backend_pid()
+    cpu_started = (time.process_time(), process_cpu_seconds(server))
+    watch = threading.Thread(target=run_volume_folder, args=(stop,), kwargs={"interval": 1.0})
+    watch.start()
+    stop.wait()
+    cpu_out.put(
+        (time.process_time() - cpu_started[0], process_cpu_seconds(server) - cpu_started[1])
+    )
+    watch.join()
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (Linux ``/proc``)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def backend_pid() -> int:
+    """The PostgreSQL server process of this process's database connection."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return int(cursor.fetchone()[0])
+
+
+def server_helper_pids() -> list[int]:
+    """PostgreSQL's own processes (WAL writer, checkpointer, background writer, autovacuum)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE backend_type <> 'client backend'")
+        return [int(row[0]) for row in cursor.fetchall()]
 
 
 def percentile(sorted_values: list[float], share: float) -> float:
@@ -277,11 +317,15 @@ def run(args: argparse.Namespace, buyers: list[int], probes: list[int]) -> dict[
     results: mp.Queue = context.Queue()
     probe_results: mp.Queue = context.Queue()
     stop_folding = context.Event()
+    folder_cpu: mp.Queue = context.Queue()
+    helpers = server_helper_pids()
+    connections.close_all()
+    helpers_cpu_before = sum(process_cpu_seconds(pid) for pid in helpers)
     start_at = time.time() + 3.0
     stop_at = start_at + args.seconds
     folding = None
     if _folder_available():
-        folding = context.Process(target=folder, args=(stop_folding,), name="folder")
+        folding = context.Process(target=folder, args=(stop_folding, folder_cpu), name="folder")
         folding.start()
     writers = [
         context.Process(target=writer, args=(i, buyers, start_at, stop_at, results))
@@ -294,13 +338,17 @@ def run(args: argparse.Namespace, buyers: list[int], probes: list[int]) -> dict[
     delays, missed = probe_results.get(timeout=60)
     for process in [*writers, prober]:
         process.join(timeout=30)
-    samples = sorted((at, latency) for part, _errors in collected for at, latency in part)
+    samples = sorted((at, latency) for part, _errors, _cpu in collected for at, latency in part)
+    writer_cpu = sum(cpu[0] for _part, _errors, cpu in collected)
+    backend_cpu = sum(cpu[1] for _part, _errors, cpu in collected)
+    helpers_cpu = sum(process_cpu_seconds(pid) for pid in helpers) - helpers_cpu_before
     errors: dict[str, int] = {}
-    for _part, part_errors in collected:
+    for _part, part_errors, _cpu in collected:
         for name, count in part_errors.items():
             errors[name] = errors.get(name, 0) + count
     drain = drain_folder(args) if folding is not None else 0.0
     stop_folding.set()
+    folder_seconds = sum(folder_cpu.get(timeout=30)) if folding is not None else 0.0
     if folding is not None:
         folding.join(timeout=30)
     connection.close()
@@ -324,6 +372,10 @@ def run(args: argparse.Namespace, buyers: list[int], probes: list[int]) -> dict[
         "probes_missed": missed,
         "drain_s": drain,
         "folder": folding is not None,
+        "cpu_writers_ms": writer_cpu * 1000 / max(1, len(samples)),
+        "cpu_backends_ms": backend_cpu * 1000 / max(1, len(samples)),
+        "cpu_server_helpers_ms": helpers_cpu * 1000 / max(1, len(samples)),
+        "cpu_folder_ms": folder_seconds * 1000 / max(1, len(samples)),
     }
 
 
@@ -399,6 +451,26 @@ def main(argv: list[str] | None = None) -> int:
         f"{result['visible_max_s']:.3f} s | < {TARGET_VISIBLE_S:.0f} s |"
     )
     say(f"| folder drained after the last order | {result['drain_s']:.2f} s | |")
+    say(f"| CPU per order: writer process (Python) | {result['cpu_writers_ms']:.2f} ms | |")
+    say(f"| CPU per order: its PostgreSQL backend | {result['cpu_backends_ms']:.2f} ms | |")
+    say(
+        f"| CPU per order: PostgreSQL's own processes (WAL writer, checkpointer, …) | "
+        f"{result['cpu_server_helpers_ms']:.2f} ms | |"
+    )
+    say(
+        f"| CPU per order: the folder (process and its backend) | "
+        f"{result['cpu_folder_ms']:.2f} ms | |"
+    )
+    total_cpu = (
+        result["cpu_writers_ms"]
+        + result["cpu_backends_ms"]
+        + result["cpu_server_helpers_ms"]
+        + result["cpu_folder_ms"]
+    )
+    say(
+        f"| CPU per order in all, and the orders/s {os.cpu_count()} cores could carry at that "
+        f"cost | {total_cpu:.2f} ms → {os.cpu_count() * 1000 / total_cpu:.0f} orders/s | |"
+    )
     say(
         f"| live volumes == recomputation | {compared - differing:,} of {compared:,} members "
         f"({check_seconds:.1f} s) | all |"

@@ -215,21 +215,48 @@ def test_send_only_once_per_run(team, smtp_server, count):
     assert len(smtp_server.messages) == count
 
 
-def test_an_unexpected_error_leaves_nothing_sending(team, smtp_server, monkeypatch):
+def test_a_mail_that_cannot_be_built_fails_alone(team, smtp_server, monkeypatch):
     from downline.outreach import mail as mail_module
 
-    real = mail_module.build_message
+    real = mail_module.wire_bytes
 
     def failing(mail):
         if mail.key == "bad":
             raise RuntimeError("template exploded")
         return real(mail)
 
-    monkeypatch.setattr(mail_module, "build_message", failing)
+    monkeypatch.setattr(mail_module, "wire_bytes", failing)
     _mail("good", to="good@example.org")
     _mail("bad", to="bad@example.org")
+    _mail("after", to="after@example.org")
+    result = dispatch_batch()
+    assert (result.sent, result.failed) == (2, 1)
+    states = dict(OutboundMail.objects.values_list("key", "state"))
+    assert states == {"good": State.SENT, "bad": State.FAILED, "after": State.SENT}
+    assert OutboundMail.objects.get(key="bad").error == "cannot build: template exploded"
+    assert sorted(m["X-Downline-Key"] for m in smtp_server.messages) == ["after", "good"]
+    assert MailClaim.objects.filter(finished_at=None).count() == 0
+
+
+def test_an_unexpected_error_leaves_nothing_sending(team, smtp_server, monkeypatch):
+    """An error while a mail is handed over: that one is in doubt (failed, never again), the
+    ones not handed over go back to the queue, the error is raised."""
+    from downline.outreach import mail as mail_module
+
+    real = mail_module.Transport.send
+
+    def exploding(self, outgoing):
+        if outgoing.mail.key == "second":
+            raise RuntimeError("exploded mid-send")
+        return real(self, outgoing)
+
+    monkeypatch.setattr(mail_module.Transport, "send", exploding)
+    for key in ("first", "second", "third"):
+        _mail(key, to=f"{key}@example.org")
     with pytest.raises(RuntimeError):
         dispatch_batch()
     states = dict(OutboundMail.objects.values_list("key", "state"))
-    assert states == {"good": State.SENT, "bad": State.QUEUED}
+    assert states == {"first": State.SENT, "second": State.FAILED, "third": State.QUEUED}
+    assert OutboundMail.objects.get(key="second").error == LOST_IN_FLIGHT
+    assert OutboundMail.objects.get(key="third").send_started_at is None
     assert MailClaim.objects.filter(finished_at=None).count() == 0

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import calendar
 import random
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
@@ -38,6 +39,7 @@ from .models import (
     LANGUAGES,
     BusinessAction,
     Certificate,
+    Choice,
     Course,
     Lesson,
     LessonProgress,
@@ -97,11 +99,22 @@ def _complete(member: Distributor, lesson: Lesson) -> bool:
 
 
 @transaction.atomic
-def do_complete_lesson(member: Distributor, lesson: Lesson) -> LessonProgress:
-    """The member finished reading ``lesson`` (a Markdown lesson; quizzes complete by passing)."""
+def do_complete_lesson(
+    member: Distributor, lesson: Lesson, *, attended: bool = False
+) -> LessonProgress:
+    """The member finished ``lesson``: read a Markdown lesson, or (``attended=True``, said only
+    by outreach once attendance is settled) attended the webinar of a webinar lesson. A quiz is
+    completed by passing it, a SCORM lesson by its package (``do_scorm_commit``), a webinar
+    lesson only by attendance. Completing twice changes nothing and records one event."""
     check_open(member, lesson)
     if lesson.kind == Lesson.Kind.QUIZ:
         raise ValidationError({"lesson": _("A quiz is completed by passing it.")})
+    if lesson.kind == Lesson.Kind.SCORM:
+        raise ValidationError({"lesson": _("This lesson is completed by its SCORM package.")})
+    if lesson.kind == Lesson.Kind.WEBINAR and not attended:
+        raise ValidationError(
+            {"lesson": _("This lesson is completed when you attend the webinar.")}
+        )
     _complete(member, lesson)
     _maybe_certify(member, lesson.course)
     return LessonProgress.objects.get(member_id=member.pk, lesson_id=lesson.pk)
@@ -597,3 +610,151 @@ def do_unpublish_course(course: Course) -> Course:
     course.status = Course.Status.DRAFT
     course.save(update_fields=["status"])
     return course
+
+
+# --- quiz editor (console) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChoiceInput:
+    """An answer option as staff typed it: texts per language and whether it is correct."""
+
+    text: dict[str, str]
+    correct: bool = False
+
+
+@transaction.atomic
+def do_save_quiz_settings(
+    quiz: Quiz, *, pass_mark: int, draw: int, max_attempts: int, wait_minutes: int
+) -> Quiz:
+    """Pass mark (0–100 %), questions drawn per attempt (0: all; at most the bank's size),
+    attempts (0: unlimited) and minutes between attempts."""
+    errors = {}
+    if not 0 <= pass_mark <= 100:
+        errors["pass_mark"] = _("A pass mark is 0 to 100.")
+    bank = quiz.questions.count()
+    if draw < 0 or draw > bank:
+        errors["draw"] = _(
+            "Questions drawn per attempt: 0 (all) up to the %(count)s questions of the quiz."
+        ) % {"count": bank}
+    if max_attempts < 0 or wait_minutes < 0:
+        errors["max_attempts"] = _("Attempts and waiting time cannot be negative.")
+    if errors:
+        raise ValidationError(errors)
+    quiz.pass_mark, quiz.draw = pass_mark, draw
+    quiz.max_attempts, quiz.wait_minutes = max_attempts, wait_minutes
+    quiz.save(update_fields=["pass_mark", "draw", "max_attempts", "wait_minutes"])
+    return quiz
+
+
+def _check_question(kind: str, text: dict, source: str, choices: list[ChoiceInput]) -> None:
+    """A question needs its text in the course's source language, and every choice too.
+    Single choice: at least two choices, exactly one correct. Multiple choice: at least two
+    choices, at least one correct. Ordering: at least two items, listed in the right order (no
+    "correct" marks). Free text: no choices (staff grade the answer)."""
+    if kind not in Question.Kind.values:
+        raise ValidationError({"kind": _("Choose the kind of question.")})
+    if not text.get(source):
+        raise ValidationError(
+            {"text": _("The question in the source language (%(code)s) is required.")
+             % {"code": source}}
+        )  # fmt: skip
+    missing = [str(i + 1) for i, c in enumerate(choices) if not c.text.get(source)]
+    if missing:
+        raise ValidationError(
+            {"choices": _("Choice %(numbers)s has no text in the source language (%(code)s).")
+             % {"numbers": ", ".join(missing), "code": source}}
+        )  # fmt: skip
+    correct = sum(1 for c in choices if c.correct)
+    if kind == Question.Kind.FREE_TEXT:
+        if choices:
+            raise ValidationError(
+                {"choices": _("A free-text question has no choices: staff grade the answer.")}
+            )
+        return
+    if len(choices) < 2:
+        raise ValidationError(
+            {"choices": _("A question of this kind needs at least two choices.")}
+            if kind != Question.Kind.ORDERING
+            else {"choices": _("An ordering question needs at least two items.")}
+        )
+    if kind == Question.Kind.SINGLE and correct != 1:
+        raise ValidationError(
+            {"choices": _("A single-choice question has exactly one correct choice.")}
+        )
+    if kind == Question.Kind.MULTIPLE and correct < 1:
+        raise ValidationError(
+            {"choices": _("A multiple-choice question has at least one correct choice.")}
+        )
+
+
+def _clean_texts(texts: dict) -> dict[str, str]:
+    return {
+        code: str(texts[code]).strip()
+        for code in LANGUAGES
+        if code in texts and str(texts[code]).strip()
+    }
+
+
+@transaction.atomic
+def do_save_question(
+    quiz: Quiz, question: Question | None, *, kind: str, text: dict, explanation: dict,
+    choices: list[ChoiceInput],
+) -> Question:  # fmt: skip
+    """Create (``question`` None, appended last) or change a question and its choices. Choices
+    are kept by position, so a changed text keeps its row; extra rows are removed. For an
+    ordering question the order given is the right order."""
+    source = quiz.lesson.course.source_language
+    text = _clean_texts(text)
+    choices = [ChoiceInput(_clean_texts(c.text), bool(c.correct)) for c in choices]
+    _check_question(kind, text, source, choices)
+    if question is None:
+        last = quiz.questions.order_by("-position").values_list("position", flat=True).first()
+        question = Question(quiz=quiz, position=(last or 0) + 1)
+    elif question.quiz_id != quiz.pk:
+        raise ValidationError({"question": _("This question belongs to another quiz.")})
+    question.kind = kind
+    question.text = text
+    question.explanation = _clean_texts(explanation)
+    question.save()
+    ordering = kind == Question.Kind.ORDERING
+    rows = list(question.choices.order_by("position", "id"))
+    for index, given in enumerate(choices):
+        row = rows[index] if index < len(rows) else Choice(question=question)
+        row.position = index + 1
+        row.text = given.text
+        row.correct = False if ordering else given.correct
+        row.save()
+    Choice.objects.filter(pk__in=[row.pk for row in rows[len(choices) :]]).delete()
+    return question
+
+
+def _renumber(quiz: Quiz, order: list[int]) -> None:
+    for position, pk in enumerate(order, start=1):
+        Question.objects.filter(pk=pk, quiz=quiz).exclude(position=position).update(
+            position=position
+        )
+
+
+@transaction.atomic
+def do_move_question(question: Question, step: int) -> None:
+    """Move ``question`` ``step`` places (-1 up, +1 down) in its quiz; positions become 1..n."""
+    quiz = Quiz.objects.select_for_update().get(pk=question.quiz_id)
+    order = list(quiz.questions.order_by("position", "id").values_list("pk", flat=True))
+    index = order.index(question.pk)
+    target = max(0, min(len(order) - 1, index + step))
+    order.insert(target, order.pop(index))
+    _renumber(quiz, order)
+
+
+@transaction.atomic
+def do_delete_question(question: Question) -> None:
+    """Remove ``question``; a draw count larger than the bank left shrinks to it. Attempts
+    already made keep their stored answers and score."""
+    quiz = Quiz.objects.select_for_update().get(pk=question.quiz_id)
+    question.delete()
+    order = list(quiz.questions.order_by("position", "id").values_list("pk", flat=True))
+    _renumber(quiz, order)
+    if quiz.draw > len(order):
+        quiz.draw = len(order)
+        quiz.save(update_fields=["draw"])

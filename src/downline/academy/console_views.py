@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -23,8 +24,10 @@ from .models import (
     LessonText,
     Module,
     Question,
+    Quiz,
     QuizAttempt,
 )
+from .scorm import do_attach_scorm, max_bytes
 from .texts import pick
 from .views import _lesson_context
 
@@ -201,11 +204,180 @@ def lesson_edit(request: HttpRequest, lesson_id: int) -> HttpResponse:
             "status": selectors.translation_status(lesson),
             "text": text,
             "source": source,
-            "questions": list(lesson.quiz.questions.all())
+            "quiz": lesson.quiz if lesson.kind == Lesson.Kind.QUIZ else None,
+            "questions": list(lesson.quiz.questions.prefetch_related("choices"))
             if lesson.kind == Lesson.Kind.QUIZ
             else [],
+            "scorm_max_mb": max_bytes() // (1024 * 1024),
         },
     )
+
+
+# --- SCORM package upload -------------------------------------------------------------------
+
+
+@require_POST
+@console_required("academy")
+def scorm_upload(request: HttpRequest, lesson_id: int) -> HttpResponse:
+    """Upload a SCORM 1.2 zip to a SCORM lesson (checked by ``scorm.check_package``)."""
+    lesson = get_object_or_404(Lesson.objects.select_related("course"), pk=lesson_id)
+    upload = request.FILES.get("package")
+    if upload is None:
+        messages.error(request, _("Choose a SCORM package (a zip file) to upload."))
+    else:
+        try:
+            do_attach_scorm(lesson, upload)
+        except ValidationError as error:
+            _error(request, error)
+        else:
+            messages.success(request, _("SCORM package uploaded."))
+    return redirect("academy:console_lesson", lesson.pk)
+
+
+# --- quiz editor ----------------------------------------------------------------------------
+
+
+def _quiz_of(lesson_id: int) -> Quiz:
+    return get_object_or_404(Quiz.objects.select_related("lesson__course"), lesson_id=lesson_id)
+
+
+def _whole(post, name: str) -> int:
+    value = post.get(name, "").strip() or "0"
+    try:
+        return int(value)
+    except ValueError:
+        raise ValidationError(
+            {name: _("%(value)s is not a whole number.") % {"value": value}}
+        ) from None
+
+
+@require_POST
+@console_required("academy")
+def quiz_settings(request: HttpRequest, lesson_id: int) -> HttpResponse:
+    quiz = _quiz_of(lesson_id)
+    post = request.POST
+    try:
+        actions.do_save_quiz_settings(
+            quiz,
+            pass_mark=_whole(post, "pass_mark"),
+            draw=_whole(post, "draw"),
+            max_attempts=_whole(post, "max_attempts"),
+            wait_minutes=_whole(post, "wait_minutes"),
+        )
+    except ValidationError as error:
+        _error(request, error)
+    else:
+        messages.success(request, _("Quiz settings saved."))
+    return redirect("academy:console_lesson", lesson_id)
+
+
+EXTRA_CHOICE_ROWS = 2
+
+
+def _choices_from(post) -> list[actions.ChoiceInput]:
+    """The choice rows of the question form (``choice<i>_<lang>``, ``correct<i>``), blank rows
+    left out, in the order of their ``order<i>`` numbers (then as listed)."""
+    rows = []
+    given = post.get("choice_rows", "")
+    count = min(int(given), 50) if given.isdigit() else 0
+    for index in range(count):
+        texts = {code: post.get(f"choice{index}_{code}", "").strip() for code in LANGUAGES}
+        if not any(texts.values()):
+            continue
+        order = post.get(f"order{index}", "").strip()
+        rank = int(order) if order.isdigit() else index + 1
+        rows.append((rank, index, actions.ChoiceInput(texts, post.get(f"correct{index}") == "1")))
+    return [choice for _rank, _index, choice in sorted(rows, key=lambda r: (r[0], r[1]))]
+
+
+@console_required("academy")
+def question_edit(
+    request: HttpRequest, lesson_id: int, question_id: int | None = None
+) -> HttpResponse:
+    """Create or change a question: kind, texts and explanations in the four languages, choices
+    with the correct ones (ordering: the right order). An error shows the form again as typed."""
+    quiz = _quiz_of(lesson_id)
+    question = get_object_or_404(Question, pk=question_id, quiz=quiz) if question_id else None
+    post = request.POST if request.method == "POST" else None
+    error_text = ""
+    if post is not None:
+        try:
+            saved = actions.do_save_question(
+                quiz,
+                question,
+                kind=post.get("kind", ""),
+                text=_texts_from(post, "text"),
+                explanation=_texts_from(post, "explanation"),
+                choices=_choices_from(post),
+            )
+        except ValidationError as error:
+            error_text = " ".join(error.messages)
+        else:
+            messages.success(request, _("Question saved."))
+            if post.get("another"):
+                return redirect("academy:console_question_new", lesson_id)
+            return redirect(
+                reverse("academy:console_lesson", args=[lesson_id]) + f"#question-{saved.pk}"
+            )
+    if post is not None:
+        kind = post.get("kind", "")
+        text, explanation = _texts_from(post, "text"), _texts_from(post, "explanation")
+        choices = [
+            {"text": c.text, "correct": c.correct, "order": i + 1}
+            for i, c in enumerate(_choices_from(post))
+        ]
+    elif question is not None:
+        kind, text, explanation = question.kind, question.text, question.explanation
+        choices = [
+            {"text": c.text, "correct": c.correct, "order": c.position}
+            for c in question.choices.all()
+        ]
+    else:
+        kind, text, explanation, choices = Question.Kind.SINGLE, {}, {}, []
+    blank = {"text": {}, "correct": False, "order": ""}
+    choices = choices + [blank] * EXTRA_CHOICE_ROWS
+    response = render(
+        request,
+        "academy/console/question.html",
+        {
+            "lesson": quiz.lesson,
+            "quiz": quiz,
+            "question": question,
+            "kind": kind,
+            "kinds": Question.Kind.choices,
+            "languages": LANGUAGES,
+            "source": quiz.lesson.course.source_language,
+            "texts": [(code, text.get(code, ""), explanation.get(code, "")) for code in LANGUAGES],
+            "choices": [
+                {**c, "index": i, "texts": [(code, c["text"].get(code, "")) for code in LANGUAGES]}
+                for i, c in enumerate(choices)
+            ],
+            "choice_rows": len(choices),
+            "error": error_text,
+        },
+    )
+    if error_text:
+        response.status_code = 400
+    return response
+
+
+@require_POST
+@console_required("academy")
+def question_move(request: HttpRequest, lesson_id: int, question_id: int) -> HttpResponse:
+    question = get_object_or_404(Question, pk=question_id, quiz__lesson_id=lesson_id)
+    actions.do_move_question(question, -1 if request.POST.get("direction") == "up" else 1)
+    return redirect(
+        reverse("academy:console_lesson", args=[lesson_id]) + f"#question-{question.pk}"
+    )
+
+
+@require_POST
+@console_required("academy")
+def question_delete(request: HttpRequest, lesson_id: int, question_id: int) -> HttpResponse:
+    question = get_object_or_404(Question, pk=question_id, quiz__lesson_id=lesson_id)
+    actions.do_delete_question(question)
+    messages.success(request, _("Question deleted."))
+    return redirect("academy:console_lesson", lesson_id)
 
 
 @console_required("academy")

@@ -3,7 +3,8 @@
 Layout (``docs/academy.md`` has the full description)::
 
     courses/<slug>/course.yaml        slug, area, source_language, certificate, title, summary,
-                                      modules → lessons (key, minutes, requires, file, quiz)
+                                      modules → lessons (key, minutes, requires, file, quiz,
+                                      kind: markdown | webinar | scorm, scorm: <file>.zip)
     courses/<slug>/<file>.<lang>.md   a lesson's text; its first ``# `` heading is the title
     courses/<slug>/<file>.yaml        a quiz: questions with kind, text, explanation, choices
     courses/tracks.yaml               tracks and their items (lessons and business actions)
@@ -173,7 +174,7 @@ def _import_lesson(
     if not isinstance(file, str) or not file or ".." in file:
         raise FolderError(f"{where}.file: a path inside the course folder is required")
     quiz_meta = item.get("quiz")
-    kind = Lesson.Kind.QUIZ if quiz_meta is not None else Lesson.Kind.MARKDOWN
+    kind = _lesson_kind(item, where)
     lesson = Lesson.objects.filter(course=course, key=key).first() or Lesson(course=course, key=key)
     lesson.module, lesson.kind, lesson.position = module, kind, position
     lesson.minutes = int(item.get("minutes", 5))
@@ -186,6 +187,8 @@ def _import_lesson(
                 raise FolderError(f"{where}.{field}: file {name} not found in the folder")
             with path.open("rb") as handle:
                 getattr(lesson, field).save(f"{course.slug}-{path.name}", File(handle), save=False)
+    if kind == Lesson.Kind.SCORM and item.get("scorm"):
+        _import_scorm(folder, course, lesson, str(item["scorm"]), f"{where}.scorm")
     lesson.save()
 
     titles = _texts(item.get("title"), f"{where}.title")
@@ -203,6 +206,44 @@ def _import_lesson(
         )
     _save_texts(lesson, {c: (titles.get(c) or t, b) for c, (t, b) in texts.items()})
     return lesson
+
+
+_FOLDER_KINDS = (Lesson.Kind.MARKDOWN, Lesson.Kind.WEBINAR, Lesson.Kind.SCORM)
+
+
+def _lesson_kind(item: dict, where: str) -> str:
+    """A lesson with ``quiz`` is a quiz; otherwise ``kind`` (markdown, webinar, scorm; default
+    markdown). A webinar lesson's text says what to do; attending a webinar linked to it in
+    outreach completes it. A SCORM lesson may name its package (``scorm: file.zip``)."""
+    kind = item.get("kind")
+    if item.get("quiz") is not None:
+        if kind not in (None, Lesson.Kind.QUIZ):
+            raise FolderError(f"{where}.kind: a lesson with quiz settings is a quiz, not {kind!r}")
+        return Lesson.Kind.QUIZ
+    if kind is None:
+        return Lesson.Kind.MARKDOWN
+    if kind not in _FOLDER_KINDS:
+        raise FolderError(
+            f"{where}.kind: {kind!r} is not one of {', '.join(_FOLDER_KINDS)} "
+            "(a quiz is a lesson with quiz settings)"
+        )
+    return kind
+
+
+def _import_scorm(folder: Path, course: Course, lesson: Lesson, name: str, where: str) -> None:
+    from .scorm import check_package
+
+    path = folder / name
+    if ".." in name or not path.is_file():
+        raise FolderError(f"{where}: file {name} not found in the folder")
+    with path.open("rb") as handle:
+        try:
+            entry = check_package(handle, path.stat().st_size)
+        except ValidationError as error:
+            raise FolderError(f"{where}: {name}: {' '.join(error.messages)}") from None
+        handle.seek(0)
+        lesson.scorm_package.save(f"{course.slug}-{lesson.key}.zip", File(handle), save=False)
+    lesson.scorm_entry = entry
 
 
 def _save_texts(lesson: Lesson, texts: dict[str, tuple[str, str]]) -> None:
@@ -393,6 +434,14 @@ def export_course(course: Course, folder: str | Path) -> Path:
                 entry["title"] = {c: t.title for c, t in sorted(texts.items())}
                 _export_quiz(quiz, folder / f"{file}.yaml")
             else:
+                if lesson.kind != Lesson.Kind.MARKDOWN:
+                    entry["kind"] = lesson.kind
+                if lesson.kind == Lesson.Kind.SCORM and lesson.scorm_package:
+                    entry["scorm"] = f"{file}.zip"
+                    target = folder / f"{file}.zip"
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    with lesson.scorm_package.open("rb") as handle:
+                        target.write_bytes(handle.read())
                 for code, text in texts.items():
                     path = folder / f"{file}.{code}.md"
                     path.parent.mkdir(parents=True, exist_ok=True)

@@ -208,6 +208,9 @@ class LessonProgress(models.Model):
     started_at = models.DateTimeField(_("started at"))
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"))
+    folded_state = models.CharField(
+        _("state counted in the KPIs"), max_length=10, blank=True, default="", db_default=""
+    )
 
     class Meta:
         verbose_name = _("lesson progress")
@@ -244,6 +247,7 @@ class QuizAttempt(models.Model):
     graded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    kpi_folded = models.BooleanField(_("counted in the KPIs"), default=False, db_default=False)
 
     class Meta:
         verbose_name = _("quiz attempt")
@@ -254,6 +258,7 @@ class QuizAttempt(models.Model):
         )
         indexes = (
             models.Index(fields=["status"], name="attempt_status", condition=Q(status="grading")),
+            models.Index(fields=["id"], name="attempt_to_fold", condition=Q(kpi_folded=False)),
         )
 
     def __str__(self) -> str:
@@ -405,10 +410,108 @@ class TrainingSummary(models.Model):
     completed = models.PositiveIntegerField(_("lessons completed"), default=0)
     last_at = models.DateTimeField(_("last activity"), null=True)
     failed_twice = models.PositiveIntegerField(_("quizzes failed twice, not passed"), default=0)
+    kpi_pending = models.BooleanField(
+        _("progress not yet counted in the KPIs"), default=True, db_default=True
+    )
+    kpi_version = models.PositiveIntegerField(_("progress writes"), default=0, db_default=0)
 
     class Meta:
         verbose_name = _("training summary")
         verbose_name_plural = _("training summaries")
+        indexes = (
+            models.Index(
+                fields=["member"], name="summary_kpi_pending", condition=Q(kpi_pending=True)
+            ),
+        )
 
     def __str__(self) -> str:
         return f"{self.member_id}: {self.completed}/{self.touched}"
+
+
+# --- KPI counters (``kpi_fold``): small tables the console's KPI page reads -----------------
+
+
+class LessonCount(models.Model):
+    """Progress rows of a lesson counted so far: started (all rows) and completed."""
+
+    lesson = models.OneToOneField(
+        Lesson, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    started = models.PositiveBigIntegerField(_("started"), default=0)
+    completed = models.PositiveBigIntegerField(_("completed"), default=0)
+
+    class Meta:
+        verbose_name = _("lesson count")
+        verbose_name_plural = _("lesson counts")
+
+    def __str__(self) -> str:
+        return f"{self.lesson_id}: {self.completed}/{self.started}"
+
+
+class CourseCount(models.Model):
+    """Members with at least one counted progress row in the course; ``lessons`` is the
+    course's lesson ids when last counted (a changed set is recounted)."""
+
+    course = models.OneToOneField(
+        Course, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    members = models.PositiveBigIntegerField(_("members"), default=0)
+    lessons = models.TextField(_("lessons counted"), blank=True, default="")
+
+    class Meta:
+        verbose_name = _("course count")
+        verbose_name_plural = _("course counts")
+
+    def __str__(self) -> str:
+        return f"{self.course_id}: {self.members}"
+
+
+class TrackCount(models.Model):
+    """Members with at least one counted progress row on a lesson of the track; ``lessons`` is
+    the track's lesson ids when last counted (a changed set is recounted)."""
+
+    track = models.OneToOneField(
+        Track, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    members = models.PositiveBigIntegerField(_("members"), default=0)
+    lessons = models.TextField(_("lessons counted"), blank=True, default="")
+
+    class Meta:
+        verbose_name = _("track count")
+        verbose_name_plural = _("track counts")
+
+    def __str__(self) -> str:
+        return f"{self.track_id}: {self.members}"
+
+
+class QuestionCount(models.Model):
+    """Answers to a question in counted finished attempts: asked, and marked right."""
+
+    question = models.OneToOneField(
+        Question, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    asked = models.PositiveBigIntegerField(_("asked"), default=0)
+    right = models.PositiveBigIntegerField(_("right"), default=0)
+
+    class Meta:
+        verbose_name = _("question count")
+        verbose_name_plural = _("question counts")
+
+    def __str__(self) -> str:
+        return f"{self.question_id}: {self.right}/{self.asked}"
+
+
+class KpiSnapshot(models.Model):
+    """A stored KPI figure set (``cohorts``: the joiner cohorts as of ``computed_at``); the row
+    ``fold`` is the lock that keeps two folds from running at once."""
+
+    key = models.CharField(_("key"), max_length=20, primary_key=True)
+    data = models.JSONField(_("data"), default=list)
+    computed_at = models.DateTimeField(_("computed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("KPI snapshot")
+        verbose_name_plural = _("KPI snapshots")
+
+    def __str__(self) -> str:
+        return self.key

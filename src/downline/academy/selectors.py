@@ -11,9 +11,9 @@ from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import get_language
 
+from downline.genealogy import sponsor_path
 from downline.genealogy.models import Distributor
 from downline.genealogy.rules import company_today
-from downline.genealogy.tree_sql import downline_cte
 
 from .models import (
     BusinessAction,
@@ -33,7 +33,6 @@ from .texts import pick
 FIRST_TRACK = "first-30-days"
 QUESTION_SAMPLE = 100_000  # quiz results per question from the newest attempts
 STUCK_DAYS = 14
-MAX_DEPTH = 10_000
 
 
 def _lang(language: str | None) -> str:
@@ -245,33 +244,40 @@ def team_report(
     sponsor: Distributor, *, status: str = "all", page: int = 1, per_page: int = 50, today=None
 ) -> TeamPage:
     """The training progress of ``sponsor``'s enrollment downline (never beyond), in SQL: the
-    downline walk joined with each member's ``TrainingSummary`` (lessons completed, last
-    activity, quizzes failed twice without a pass), counted per status and paginated.
-    ``status`` filters: not_started (no progress), stuck (started, nothing for 14 days),
-    failed_twice."""
+    distributors whose stored sponsor path lies below the sponsor's (one index range scan,
+    ``genealogy.sponsor_path``) joined with each member's ``TrainingSummary`` (lessons
+    completed, last activity, quizzes failed twice without a pass), counted per status and
+    paginated; the level is the difference of the path depths. ``status`` filters: not_started
+    (no progress), stuck (started, nothing for 14 days), failed_twice."""
     if status not in TEAM_FILTERS:
         status = "all"
     today = today or company_today()
     stuck_before = timezone.now() - timedelta(days=STUCK_DAYS)
     summaries = TrainingSummary._meta.db_table
     members = Distributor._meta.db_table
+    top_path = (
+        Distributor.objects.filter(pk=sponsor.pk).values_list("sponsor_path", flat=True).first()
+        or ""
+    )
+    below, below_params = sponsor_path.below_condition("d.sponsor_path", top_path)
     sql = f"""
-WITH RECURSIVE {downline_cte("enrollment", distributors_only=True)},
-flagged AS (
-    SELECT w.id, w.lvl, COALESCE(s.completed, 0) AS done, s.last_at,
+WITH flagged AS (
+    SELECT d.id, {sponsor_path.depth_sql("d.sponsor_path")} - %s AS lvl,
+        COALESCE(s.completed, 0) AS done, s.last_at,
         COALESCE(s.failed_twice, 0) AS failed_twice,
         CASE WHEN s.member_id IS NULL OR s.touched = 0 THEN 'not_started'
              WHEN s.failed_twice > 0 THEN 'failed_twice'
              WHEN s.last_at < %s THEN 'stuck'
              ELSE 'active' END AS flag
-    FROM downline w LEFT JOIN {summaries} s ON s.member_id = w.id
+    FROM {members} d LEFT JOIN {summaries} s ON s.member_id = d.id
+    WHERE {below} AND d.kind = 'distributor'
 )
 """
-    params = [sponsor.pk, MAX_DEPTH, stuck_before]
+    params = [top_path.count("/"), stuck_before, *below_params]
     where = "" if status == "all" else "WHERE f.flag = %s"
     extra = [] if status == "all" else [status]
     page = max(1, page)
-    # one statement: the walk runs once; the counts per status and the page come together
+    # one statement: the range is read once; the counts per status and the page come together
     statement = (
         sql
         + f""",
@@ -420,80 +426,66 @@ def grading_queue():
 
 
 def kpis(language: str | None = None) -> dict:
-    """Aggregates for the console's KPI page (each one grouped query)."""
+    """The console's KPI page: participation per course and track, the completion funnel per
+    lesson, right answers per question and the joiner cohorts. The counts come from the
+    folded counters plus what is not folded yet (``kpi_fold.current_counts``), so they equal
+    the counts over every progress row and attempt; the cohorts from the snapshot the fold
+    task refreshes hourly (computed here when there is none yet)."""
+    from .kpi_fold import current_counts
+    from .models import KpiSnapshot
+
     language = _lang(language)
+    counts = current_counts()
     courses = list(published_courses())
-    participation = dict(
-        LessonProgress.objects.values("lesson__course_id")
-        .annotate(n=Count("member_id", distinct=True))
-        .values_list("lesson__course_id", "n")
-    )
     course_rows = [
-        {"title": pick(c.title, language, c.source_language), "members": participation.get(c.pk, 0)}
+        {
+            "title": pick(c.title, language, c.source_language),
+            "members": counts.courses.get(c.pk, 0),
+        }
         for c in courses
     ]
-    track_rows = []
-    for track in Track.objects.all():
-        lesson_ids = list(
-            track.items.filter(lesson__isnull=False).values_list("lesson_id", flat=True)
-        )
-        members = (
-            LessonProgress.objects.filter(lesson_id__in=lesson_ids)
-            .values("member_id")
-            .distinct()
-            .count()
-        )
-        track_rows.append({"title": pick(track.title, language), "members": members})
-    funnel_counts = {
-        row["lesson_id"]: row
-        for row in LessonProgress.objects.values("lesson_id").annotate(
-            started=Count("pk"), completed=Count("pk", filter=Q(state="completed"))
-        )
-    }
+    track_rows = [
+        {"title": pick(track.title, language), "members": counts.tracks.get(track.pk, 0)}
+        for track in Track.objects.all()
+    ]
+    lessons_by_course: dict[int, list[Lesson]] = {}
+    for lesson in (
+        Lesson.objects.filter(course__in=courses)
+        .annotate(t=_title_subquery(language), st=_source_title_subquery())
+        .order_by("position")
+    ):
+        lessons_by_course.setdefault(lesson.course_id, []).append(lesson)
     funnels = []
     for course in courses:
-        steps = []
-        for lesson in course.lessons.annotate(
-            t=_title_subquery(language), st=_source_title_subquery()
-        ).order_by("position"):
-            counts = funnel_counts.get(lesson.pk, {"started": 0, "completed": 0})
-            steps.append(
-                {
-                    "title": lesson.t or lesson.st or lesson.key,
-                    "started": counts["started"],
-                    "completed": counts["completed"],
-                }
-            )
+        steps = [
+            {
+                "title": lesson.t or lesson.st or lesson.key,
+                "started": counts.started.get(lesson.pk, 0),
+                "completed": counts.completed.get(lesson.pk, 0),
+            }
+            for lesson in lessons_by_course.get(course.pk, [])
+        ]
         funnels.append(
             {"title": pick(course.title, language, course.source_language), "steps": steps}
         )
-    questions = _question_results(language)
+    snapshot = KpiSnapshot.objects.filter(key="cohorts").first()
     return {
         "courses": course_rows,
         "tracks": track_rows,
         "funnels": funnels,
-        "questions": questions,
-        "cohorts": _cohorts(),
+        "questions": _question_results(language, counts.asked, counts.right),
+        "cohorts": snapshot.data if snapshot is not None else cohorts_now(),
+        "cohorts_at": snapshot.computed_at.isoformat() if snapshot is not None else None,
+        "unfolded": counts.unfolded,
     }
 
 
-def _question_results(language: str) -> list[dict]:
-    """Per question: how often it was answered and answered right (from the attempts' marks)."""
-    right: dict[int, int] = {}
-    asked: dict[int, int] = {}
-    for marks in (
-        QuizAttempt.objects.filter(
-            status__in=[QuizAttempt.Status.PASSED, QuizAttempt.Status.FAILED]
-        )
-        .values_list("marks", flat=True)
-        .iterator(chunk_size=5000)
-    ):
-        for qid, value in marks.items():
-            qid = int(qid)
-            asked[qid] = asked.get(qid, 0) + 1
-            right[qid] = right.get(qid, 0) + (1 if value else 0)
+def _question_results(language: str, asked: dict[int, int], right: dict[int, int]) -> list[dict]:
+    """Per question: how often it was answered and answered right; the 30 weakest."""
     rows = []
-    for question in Question.objects.filter(pk__in=asked).select_related("quiz__lesson__course"):
+    for question in Question.objects.filter(
+        pk__in=[pk for pk, n in asked.items() if n]
+    ).select_related("quiz__lesson__course"):
         n = asked[question.pk]
         rows.append(
             {
@@ -501,15 +493,15 @@ def _question_results(language: str) -> list[dict]:
                     :80
                 ],
                 "asked": n,
-                "right": right[question.pk],
-                "percent": right[question.pk] * 100 // n,
+                "right": right.get(question.pk, 0),
+                "percent": right.get(question.pk, 0) * 100 // n,
             }
         )
     rows.sort(key=lambda row: row["percent"])
     return rows[:30]
 
 
-def _cohorts() -> list[dict]:
+def cohorts_now() -> list[dict]:
     """Joiners per month, trained (completed at least one lesson) or not: how many are still
     active, their PV per member and the mean days from joining to the first order. One grouped
     statement over the members, their training summary and their orders."""

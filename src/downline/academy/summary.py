@@ -1,6 +1,7 @@
 """``TrainingSummary`` upkeep: one row per learner with counts for the sponsor's team report.
 
-``touch``/``completed``/``quiz_result`` are called by the actions in their transaction;
+``touch``/``completed``/``quiz_result`` are called by the actions in their transaction; the
+first two also mark the member for the KPI fold (``kpi_pending``, ``kpi_version``);
 ``rebuild_summaries`` recomputes every row from progress and attempts with two statements
 (the demo and bulk loads call it after ``bulk_create``).
 """
@@ -15,19 +16,41 @@ from .models import LessonProgress, QuizAttempt, TrainingSummary
 
 
 def touch(member_id: int, *, new_lesson: bool) -> None:
+    """A progress row of the member was written: count it, and mark the member for the KPI
+    fold (``kpi_fold``), in the writer's transaction."""
     now = timezone.now()
-    _row, created = TrainingSummary.objects.get_or_create(
-        member_id=member_id, defaults={"touched": 1 if new_lesson else 0, "last_at": now}
+    updated = TrainingSummary.objects.filter(pk=member_id).update(
+        touched=F("touched") + (1 if new_lesson else 0),
+        last_at=now,
+        kpi_pending=True,
+        kpi_version=F("kpi_version") + 1,
     )
-    if not created:
+    if updated:
+        return
+    _row, created = TrainingSummary.objects.get_or_create(
+        member_id=member_id,
+        defaults={
+            "touched": 1 if new_lesson else 0,
+            "last_at": now,
+            "kpi_pending": True,
+            "kpi_version": 1,
+        },
+    )
+    if not created:  # made by a concurrent first write of the same member
         TrainingSummary.objects.filter(pk=member_id).update(
-            touched=F("touched") + (1 if new_lesson else 0), last_at=now
+            touched=F("touched") + (1 if new_lesson else 0),
+            last_at=now,
+            kpi_pending=True,
+            kpi_version=F("kpi_version") + 1,
         )
 
 
 def completed(member_id: int) -> None:
     TrainingSummary.objects.filter(pk=member_id).update(
-        completed=F("completed") + 1, last_at=timezone.now()
+        completed=F("completed") + 1,
+        last_at=timezone.now(),
+        kpi_pending=True,
+        kpi_version=F("kpi_version") + 1,
     )
 
 

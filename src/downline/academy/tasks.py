@@ -10,6 +10,7 @@ from downline.genealogy.rules import company_today
 
 from .actions import do_record_expiring
 from .consumers import consume_business_actions
+from .kpi_fold import fold_all, refresh_cohorts
 
 
 @task
@@ -24,3 +25,13 @@ def record_expiring_certificates(on_date: str | None = None) -> int:
 def read_business_actions() -> int:
     """Tick the first-30-days business actions from the outbox (first order, customer, webinar)."""
     return consume_business_actions()
+
+
+@task
+def fold_kpis(seconds: float = 50.0) -> int:
+    """Every minute: fold new progress and finished attempts into the KPI counters (for at most
+    ``seconds``), and refresh the joiner cohorts when they are an hour old. Returns the
+    members and attempts folded."""
+    folded = fold_all(seconds=seconds)
+    refresh_cohorts()
+    return folded

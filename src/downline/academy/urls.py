@@ -48,6 +48,36 @@ urlpatterns = [
         console.lesson_preview,
         name="console_lesson_preview",
     ),
+    path(
+        "console/academy/lessons/<int:lesson_id>/scorm/",
+        console.scorm_upload,
+        name="console_scorm_upload",
+    ),
+    path(
+        "console/academy/lessons/<int:lesson_id>/quiz/",
+        console.quiz_settings,
+        name="console_quiz_settings",
+    ),
+    path(
+        "console/academy/lessons/<int:lesson_id>/questions/new/",
+        console.question_edit,
+        name="console_question_new",
+    ),
+    path(
+        "console/academy/lessons/<int:lesson_id>/questions/<int:question_id>/",
+        console.question_edit,
+        name="console_question",
+    ),
+    path(
+        "console/academy/lessons/<int:lesson_id>/questions/<int:question_id>/move/",
+        console.question_move,
+        name="console_question_move",
+    ),
+    path(
+        "console/academy/lessons/<int:lesson_id>/questions/<int:question_id>/delete/",
+        console.question_delete,
+        name="console_question_delete",
+    ),
     path("console/academy/grading/", console.grading, name="console_grading"),
     path("console/academy/grading/<int:attempt_id>/", console.grade, name="console_grade"),
     path("console/academy/certificates/", console.certificates, name="console_certificates"),

@@ -95,7 +95,12 @@ def course(request: HttpRequest, member: Distributor, slug: str) -> HttpResponse
     )
 
 
-def _lesson_context(member, lesson: Lesson, language: str) -> dict:
+_UNREAD = object()
+
+
+def _lesson_context(member, lesson: Lesson, language: str, state=_UNREAD) -> dict:
+    """The lesson page's context; ``state`` is the member's progress state when the caller
+    already has it (else it is read)."""
     text = selectors.lesson_text(lesson, language)
     siblings = list(
         Lesson.objects.filter(course_id=lesson.course_id)
@@ -103,13 +108,14 @@ def _lesson_context(member, lesson: Lesson, language: str) -> dict:
         .values_list("pk", flat=True)
     )
     index = siblings.index(lesson.pk)
-    state = (
-        LessonProgress.objects.filter(member_id=member.pk, lesson=lesson)
-        .values_list("state", flat=True)
-        .first()
-        if member is not None
-        else None
-    )
+    if state is _UNREAD:
+        state = (
+            LessonProgress.objects.filter(member_id=member.pk, lesson=lesson)
+            .values_list("state", flat=True)
+            .first()
+            if member is not None
+            else None
+        )
     return {
         "lesson": lesson,
         "text": text,
@@ -124,13 +130,16 @@ def _lesson_context(member, lesson: Lesson, language: str) -> dict:
 @member_required
 def lesson(request: HttpRequest, member: Distributor, lesson_id: int) -> HttpResponse:
     lesson = _published_lesson(lesson_id)
-    reason = lock_reason(member, lesson)
-    if reason is not None:
-        return _locked(request, lesson, reason)
     if lesson.kind == Lesson.Kind.QUIZ:
+        reason = lock_reason(member, lesson)
+        if reason is not None:
+            return _locked(request, lesson, reason)
         return redirect("academy:quiz", lesson.pk)
-    actions.do_open_lesson(member, lesson)
-    context = _lesson_context(member, lesson, _lang())
+    try:  # the action checks that the lesson is open (once per request, not twice)
+        progress = actions.do_open_lesson(member, lesson)
+    except Locked as error:
+        return _locked(request, lesson, str(error))
+    context = _lesson_context(member, lesson, _lang(), state=progress.state)
     if lesson.kind == Lesson.Kind.SCORM:
         context["scorm_url"] = reverse(
             "academy:scorm_file", args=[lesson.pk, lesson.scorm_entry or "index.html"]

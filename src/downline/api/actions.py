@@ -119,5 +119,8 @@ def do_create_personal_token(
 def do_revoke_api_key(key: ApiKey) -> ApiKey:
     """Revoke ``key`` from now on (revoking twice keeps the first time)."""
     ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    from .auth import forget_keys  # auth imports this module
+
+    forget_keys()  # this process's key cache (if on) drops the key at once
     key.refresh_from_db()
     return key

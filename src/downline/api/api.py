@@ -68,13 +68,15 @@ errors.install(api)
 
 
 def _add_routers() -> None:
-    from .routers import members, money, orders, periods, products
+    from .routers import academy, contacts, members, money, orders, periods, products
 
     api.add_router("/members", members.router, tags=["members"])
     api.add_router("/products", products.router, tags=["products"])
     api.add_router("/orders", orders.router, tags=["orders"])
     api.add_router("/periods", periods.router, tags=["periods"])
     api.add_router("/", money.router, tags=["money"])
+    api.add_router("/contacts", contacts.router, tags=["contacts"])
+    api.add_router("/academy", academy.router, tags=["academy"])
 
 
 _add_routers()

@@ -314,3 +314,220 @@ class PayoutOut(Schema):
 class PayoutPage(Schema):
     items: list[PayoutOut]
     next_cursor: str | None
+
+
+# --------------------------------------------------------------------------- contacts
+
+ContactStage = Literal["new", "contacted", "presented", "customer", "distributor"]
+ContactLanguage = Literal["en", "ru", "pl", "de"]
+
+
+def _no_nul_in_items(values: list[str] | None) -> list[str] | None:
+    """Tags are stored as JSON, and PostgreSQL's JSON cannot hold a NUL character."""
+    if values is not None and any("\x00" in value for value in values):
+        raise ValueError("must not contain a NUL character (U+0000)")
+    return values
+
+
+class ContactOut(Schema):
+    id: int = Field(..., examples=[812])
+    owner: str = Field(..., description="member id of the distributor it belongs to")
+    first_name: str = Field(..., examples=["Jana"])
+    last_name: str = Field(..., examples=["Nowak"])
+    email: str = Field(..., examples=["jana@example.com"])
+    phone: str = Field(..., examples=["+48 601 234 567"])
+    language: str = Field(..., examples=["pl"])
+    time_zone: str = Field(..., examples=["Europe/Warsaw"])
+    source: str = Field(..., examples=["api"])
+    source_ref: str
+    tags: list[str] = Field(..., examples=[["gym", "vegan"]])
+    stage: str = Field(..., examples=["contacted"])
+    email_consent: str = Field(
+        ...,
+        description="none | pending (double opt-in e-mail sent) | confirmed | withdrawn",
+        examples=["pending"],
+    )
+    created_at: datetime
+    last_activity_at: datetime = Field(
+        ..., description="last change, note, stage move or timeline event (`updated_since`)"
+    )
+
+
+class ContactPage(Schema):
+    items: list[ContactOut]
+    next_cursor: str | None
+
+
+class ContactNoteOut(Schema):
+    id: int
+    text: str = Field(..., examples=["Wants the starter kit after payday."])
+    created_at: datetime
+
+
+class ConsentOut(Schema):
+    channel: str = Field(..., description="email (double opt-in) or data (keep my data)")
+    source: str
+    source_ref: str
+    text_shown: str
+    language: str
+    given_at: datetime
+    confirmed_at: datetime | None
+    withdrawn_at: datetime | None
+
+
+class ContactDetailOut(ContactOut):
+    notes: list[ContactNoteOut] = Field(..., description="the newest 100, newest first")
+    consents: list[ConsentOut] = Field(..., description="the newest 20, newest first")
+
+
+class ConsentIn(Strict):
+    """The consent the contact gave where the integration captured them (the exact text shown
+    to them); recorded like a sign-up on a capture page (``do_capture_contact``)."""
+
+    text_shown: str = Field(
+        ...,
+        min_length=1,
+        max_length=10_000,
+        examples=["Yes, e-mail me news and offers from Jana. I can unsubscribe at any time."],
+    )
+    email: bool = Field(
+        True,
+        description="consent to e-mail: starts the double opt-in (a confirmation e-mail)",
+    )
+    source_ref: str = Field("", max_length=120, examples=["newsletter-form"])
+    address: str = Field("", max_length=64, description="IP address it came from")
+
+
+class ContactIn(Strict):
+    owner: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        description="member id of the distributor it belongs to (required for an integration key)",
+        examples=["D0000042"],
+    )
+    first_name: str = Field("", max_length=200, examples=["Jana"])
+    last_name: str = Field("", max_length=200, examples=["Nowak"])
+    email: str = Field("", max_length=254, examples=["jana@example.com"])
+    phone: str = Field("", max_length=100)
+    language: ContactLanguage = "en"
+    time_zone: str = Field("", max_length=64, examples=["Europe/Warsaw"])
+    tags: list[str] = Field(default_factory=list, max_length=100, examples=[["gym"]])
+    stage: ContactStage = "new"
+    source: str = Field("api", min_length=1, max_length=40)
+    note: str | None = Field(None, min_length=1, max_length=10_000)
+    consent: ConsentIn | None = None
+
+    _tags = field_validator("tags")(_no_nul_in_items)
+
+
+class ContactPatch(Strict):
+    """Only the fields sent change; ``stage`` moves the pipeline (``do_set_stage``)."""
+
+    first_name: str | None = Field(None, max_length=200)
+    last_name: str | None = Field(None, max_length=200)
+    email: str | None = Field(None, max_length=254)
+    phone: str | None = Field(None, max_length=100)
+    language: ContactLanguage | None = None
+    time_zone: str | None = Field(None, max_length=64)
+    tags: list[str] | None = Field(None, max_length=100, examples=[["gym", "hot lead"]])
+    stage: ContactStage | None = Field(None, examples=["presented"])
+
+    _tags = field_validator("tags")(_no_nul_in_items)
+
+
+class NoteIn(Strict):
+    text: str = Field(
+        ..., min_length=1, max_length=10_000, examples=["Called; call back on Friday."]
+    )
+
+
+# --------------------------------------------------------------------------- academy
+
+
+class TrainingSummaryOut(Schema):
+    member_id: str = Field(..., examples=["D0000042"])
+    name: str
+    joined_on: date
+    level: int | None = Field(
+        ...,
+        description="levels below a personal token's member (0: the member); null for a key",
+    )
+    lessons_started: int
+    lessons_completed: int
+    last_activity_at: datetime | None
+    status: Literal["not_started", "learning", "stuck", "failed_twice"] = Field(
+        ..., description="as on the back office's team training page", examples=["learning"]
+    )
+
+
+class TrainingSummaryPage(Schema):
+    items: list[TrainingSummaryOut]
+    next_cursor: str | None
+
+
+class CourseProgressOut(Schema):
+    course: str = Field(..., description="course slug", examples=["compliance-basics"])
+    title: str = Field(..., examples=["Compliance basics"])
+    lessons_total: int
+    lessons_completed: int
+    percent: int = Field(..., description="completed × 100 ÷ total, rounded down")
+
+
+class LessonProgressOut(Schema):
+    id: int
+    member_id: str
+    course: str = Field(..., examples=["compliance-basics"])
+    lesson: str = Field(..., description="lesson key", examples=["income-claims"])
+    lesson_kind: str = Field(..., examples=["markdown"])
+    state: Literal["started", "completed"]
+    started_at: datetime
+    completed_at: datetime | None
+    updated_at: datetime
+
+
+class LessonProgressPage(Schema):
+    items: list[LessonProgressOut]
+    next_cursor: str | None
+
+
+class QuizResultOut(Schema):
+    id: int
+    member_id: str
+    course: str
+    lesson: str = Field(..., examples=["claims-quiz"])
+    attempt: int = Field(..., description="1 for the member's first attempt of this quiz")
+    status: Literal["open", "grading", "passed", "failed"]
+    score: int | None = Field(..., description="percent right, rounded down", examples=[80])
+    pass_mark: int = Field(..., examples=[80])
+    questions: int
+    started_at: datetime
+    submitted_at: datetime | None
+
+
+class QuizResultPage(Schema):
+    items: list[QuizResultOut]
+    next_cursor: str | None
+
+
+class CertificateOut(Schema):
+    code: str = Field(..., description="public verification code", examples=["q2Vd8xJm0bA1"])
+    member_id: str
+    course: str
+    course_title: str = Field(..., examples=["Compliance basics"])
+    key: str = Field(..., examples=["compliance-basics"])
+    grade: int = Field(..., examples=[92])
+    passed: bool
+    course_version: int
+    issued_on: date
+    expires_on: date | None
+    state: Literal["valid", "expired", "revoked", "failed"]
+    revoked_at: datetime | None
+    verification_url: str = Field(
+        ..., examples=["https://office.example.com/academy/certificates/q2Vd8xJm0bA1/"]
+    )
+
+
+class CertificatePage(Schema):
+    items: list[CertificateOut]
+    next_cursor: str | None

@@ -3,7 +3,8 @@
 A key holds a list of scopes; an operation names the one it needs. ``write`` does not imply
 ``read``: a key that creates orders and reads them back holds both. A distributor's personal
 token holds :data:`PERSONAL_SCOPES` (reads only) and sees only the rows of its member and their
-downline. Other apps add their scopes with :func:`register` (e.g. ``webhooks:write``).
+downline (contacts: its own only; academy: the downline's training summary, not their
+lessons). Other apps add their scopes with :func:`register` (e.g. ``webhooks:write``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ SCOPES: dict[str, object] = {
     "runs:write": _("start a preview run"),
     "commissions:read": _("read commission lines and statements"),
     "wallets:read": _("read wallets and payouts"),
+    "contacts:read": _("read contacts (a distributor's CRM)"),
+    "contacts:write": _("create, change and erase contacts"),
+    "academy:read": _("read academy progress, quiz results and certificates"),
 }
 
 PERSONAL_SCOPES: frozenset[str] = frozenset(
@@ -31,6 +35,8 @@ PERSONAL_SCOPES: frozenset[str] = frozenset(
         "periods:read",
         "commissions:read",
         "wallets:read",
+        "contacts:read",
+        "academy:read",
     }
 )
 

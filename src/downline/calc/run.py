@@ -13,6 +13,8 @@ import json
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -31,6 +33,7 @@ from downline.engine.plan import LoadedPlan, Plan, PlanError, load_plan
 from downline.engine.plan.load import format_path, line_of
 from downline.engine.plan.yaml_source import YamlSyntaxError, load_yaml
 from downline.engine.summary import summarize
+from downline.i18n import current_language, use_language
 from downline.i18n import gettext as _
 
 from .outputs import (
@@ -39,7 +42,7 @@ from .outputs import (
     write_tables,
     write_trace,
 )
-from .state_file import StateError, state_document, state_from_json
+from .state_file import StateError, state_from_json, state_json
 from .trace_file import write_parquet
 
 OUTPUT_FILES = ("lines.csv", "distributors.csv", "trace.parquet", "run.json", "state.json")
@@ -320,22 +323,46 @@ def write_outputs(
     plan, inputs, result = run.loaded.plan, run.inputs, run.result
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".calc-", dir=out))
-    try:
-        started = time.perf_counter()
-        tables = write_tables(staging, plan, inputs, result, table_format=table_format)
-        run.timings["write tables"] = time.perf_counter() - started
-        traces = Explainer(plan, inputs, result)
-        write_parquet(staging / "trace.parquet", traces.data)
+    language = current_language()
+
+    def timed(name: str, work: Callable[[], None]) -> Callable[[], None]:
+        def step() -> None:
+            began = time.perf_counter()
+            with use_language(language):  # the traces' words in the caller's language
+                work()
+            run.timings[name] = time.perf_counter() - began
+
+        return step
+
+    def traces() -> None:
+        explained = Explainer(plan, inputs, result)
+        write_parquet(staging / "trace.parquet", explained.data)
         if trace_text:
             with (staging / TRACE_TEXT).open("w", encoding="utf-8") as handle:
-                write_trace(handle, traces)
-        run.timings["write traces"] = time.perf_counter() - started - run.timings["write tables"]
-        write_json(
-            staging / "state.json",
-            state_document(
-                result.state, plan, inputs.ids, period=run.period, plan_digest=run.loaded.digest
-            ),
+                write_trace(handle, explained)
+
+    def state() -> None:
+        text = state_json(
+            result.state, plan, inputs.ids, period=run.period, plan_digest=run.loaded.digest
         )
+        (staging / "state.json").write_bytes(text + b"\n")
+
+    try:
+        started = time.perf_counter()
+        # The state and the traces are written while the tables are: Arrow's compute and
+        # writers release the interpreter, so the steps share the cores.
+        run.timings.update({"write tables": 0.0, "write traces": 0.0, "write state": 0.0})
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            side = [
+                pool.submit(timed("write traces", traces)),
+                pool.submit(timed("write state", state)),
+            ]
+            summary = pool.submit(summarize, plan, inputs, result)
+            began = time.perf_counter()
+            tables = write_tables(staging, plan, inputs, result, table_format=table_format)
+            run.timings["write tables"] = time.perf_counter() - began
+            for future in side:
+                future.result()
         run.timings["write"] = time.perf_counter() - started
         write_json(
             staging / "run.json",
@@ -345,7 +372,7 @@ def write_outputs(
                 input_digest=run.input_digest,
                 period=run.period,
                 time_zone=run.time_zone,
-                summary=summarize(plan, inputs, result),
+                summary=summary.result(),
                 timings=run.timings,
             ),
         )

@@ -67,12 +67,17 @@ def contact_list(request: HttpRequest, member) -> HttpResponse:
     tag = request.GET.get("tag", "").strip()[:40]
     contacts = selectors.search_contacts(member, query=query, stage=stage, tag=tag)
     counts = selectors.stage_counts(member)
-    paginator = Paginator(contacts, PAGE_SIZE)
+    paginator = Paginator(selectors.list_rows(contacts), PAGE_SIZE)
+    more_than = 0
     if not query and not tag:  # the count is known already: no second pass over the list
         paginator.__dict__["count"] = counts[stage] if stage else sum(counts.values())
+    else:  # a search counts up to the cap only
+        paginator.__dict__["count"] = selectors.count_matches(contacts)
+        more_than = selectors.COUNT_CAP if paginator.count > selectors.COUNT_CAP else 0
     page = paginator.get_page(request.GET.get("page"))
     context = {
         "page": page,
+        "more_than": more_than,
         "query": query,
         "stage": stage,
         "tag": tag,

@@ -76,12 +76,40 @@ def _sums(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     return np.bincount(index, weights=values, minlength=n).astype(np.int64)
 
 
+def _lexsort(keys: list[np.ndarray]) -> np.ndarray:
+    """``np.lexsort(keys)`` (last key primary, stable), with fewer sort passes: while the
+    primary key ``p`` and the next ``q`` fit in int64 together, they are packed into the one
+    key ``(p − p_min) · (q_max − q_min + 1) + (q − q_min)``, which orders rows exactly as the
+    pair does."""
+    keys = [np.asarray(key, dtype=np.int64) for key in keys]
+    if not keys or len(keys[0]) == 0:
+        return np.zeros(0, dtype=np.int64)
+    while len(keys) > 1:
+        primary, secondary = keys[-1], keys[-2]
+        p_low, p_high = int(primary.min()), int(primary.max())
+        q_low, q_high = int(secondary.min()), int(secondary.max())
+        if (p_high - p_low + 1) * (q_high - q_low + 1) >= 2**62:
+            break
+        keys[-2:] = [(primary - p_low) * (q_high - q_low + 1) + (secondary - q_low)]
+    if len(keys) == 1:
+        return np.argsort(keys[0], kind="stable")
+    return np.lexsort(tuple(keys))
+
+
+def _time_order(group: np.ndarray, time: np.ndarray) -> np.ndarray:
+    """The rows ordered by ``(group, time)``, equal pairs in row order (groups made dense
+    first, so that the pair usually packs into one key)."""
+    if len(group) == 0:
+        return np.zeros(0, dtype=np.int64)
+    return _lexsort([time, _dense(group)[0]])
+
+
 def _counted_in_time_order(
     group: np.ndarray, values: np.ndarray, time: np.ndarray, limit: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """For rows of groups taken in time order, each group counted up to ``limit`` (per row: its
     group's limit): the amount each row contributes, and the rows in sorted order."""
-    order = np.lexsort((time, group))
+    order = _time_order(group, time)
     g, v, lim = group[order], values[order], limit[order]
     running = _running_sum_by_group(v, _group_starts((g,)))
     contribution = np.minimum(running, lim) - np.minimum(running - v, lim)
@@ -130,11 +158,10 @@ def volume_scores(
     if per_customer is not None and len(cust):
         # a (member, buyer) pair as one key; buyers are usually one member's customers only
         b, m_b = _dense(cb)
-        low = np.full(m_b, n, dtype=np.int64)
-        high = np.full(m_b, -1, dtype=np.int64)
-        np.minimum.at(low, b, cm)
-        np.maximum.at(high, b, cm)
-        if bool((low[b] == high[b]).all()):
+        # one member per buyer: some member written per buyer, and every row agrees with it
+        some = np.empty(m_b, dtype=np.int64)
+        some[b] = cm
+        if bool((some[b] == cm).all()):
             pair = b
             pairs = m_b
         else:
@@ -165,8 +192,16 @@ def volume_scores(
         used = ov > 0
         capped = np.flatnonzero(own_counted[om] < own_total[om])
         if len(capped):
+            # a capped member's own orders up to the customer part's ``achieved`` cannot move
+            # it: only the later ones are taken in time order, counted up to what the earlier
+            # ones left of the cap
+            late = ot[capped] > achieved[om[capped]]
+            early = capped[~late]
+            used[early] = False
+            left = own_counted - _sums(om[early], ov[early], n)
+            capped = capped[late]
             limited, order = _counted_in_time_order(
-                om[capped], ov[capped], ot[capped], own_counted[om[capped]]
+                om[capped], ov[capped], ot[capped], left[om[capped]]
             )
             used[capped[order]] = limited > 0
         np.maximum.at(achieved, om[used], ot[used])
@@ -198,17 +233,30 @@ def rank(
     tie_breakers: tuple[str, ...] = ("earlier_achievement", "pv"),
 ) -> np.ndarray:
     """Positions (1 = best, 0 = not ranked) by score, then the tie-breakers in order
-    (``earlier_achievement``: smaller ``achieved`` first; ``pv``: larger first), then row."""
+    (``earlier_achievement``: smaller ``achieved`` first; ``pv``: larger first), then row.
+
+    One stable sort by score; the tie-breakers are sorted only among the rows whose score
+    another ranked row shares (each run of equal scores sorted within itself)."""
     n = len(scores.score)
     ranked = np.flatnonzero(np.asarray(eligible, dtype=bool) & (scores.score > 0))
-    keys: list[np.ndarray] = []  # last resort: the row (lexsort is stable)
+    order = ranked[np.argsort(-scores.score[ranked], kind="stable")]
+    keys: list[np.ndarray] = []  # last resort: the row (order is by row within a score)
     for breaker in reversed(tie_breakers):
         if breaker == "earlier_achievement":
-            keys.append(scores.achieved[ranked])
+            keys.append(scores.achieved)
         elif breaker == "pv":
-            keys.append(-scores.pv[ranked])
-    keys.append(-scores.score[ranked])
-    order = ranked[np.lexsort(tuple(keys))] if keys else ranked
+            keys.append(-scores.pv)
+    if keys and len(order) > 1:
+        score = scores.score[order]
+        same = score[1:] == score[:-1]
+        tied = np.zeros(len(order), dtype=bool)
+        tied[1:] |= same
+        tied[:-1] |= same
+        at = np.flatnonzero(tied)
+        if len(at):
+            run = np.cumsum(np.concatenate(([True], ~same)))[at]  # the run of equal scores
+            rows = order[at]
+            order[at] = rows[_lexsort([*(key[rows] for key in keys), run])]
     position = np.zeros(n, dtype=np.int64)
     position[order] = np.arange(1, len(order) + 1, dtype=np.int64)
     return position

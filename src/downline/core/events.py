@@ -160,28 +160,31 @@ def record_events(
     *,
     occurred_at: datetime | None = None,
 ) -> list[Event]:
-    """Write many events of ``kind`` (``(member_id, payload)`` pairs) in one insert."""
+    """Write many events of ``kind`` (``(member_id, payload)`` pairs) in one insert and return
+    them; from ``COPY_FROM`` events on PostgreSQL they are copied and the list is empty (no
+    model object is built for each of hundreds of thousands of events)."""
     at = occurred_at or timezone.now()
-    events = []
-    for member_id, payload in items:
+    pairs = [(member_id, dict(payload)) for member_id, payload in items]
+    for _member_id, payload in pairs:
         _check(kind, payload)
-        events.append(
-            Event(
-                kind=kind,
-                occurred_at=at,
-                member_id=member_id,
-                payload=dict(payload),
-                tx=_CurrentTransaction(),
-            )
-        )
-    if not events:
+    if not pairs:
         return []
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         logger.warning("event %s recorded outside a transaction", kind)
-    if len(events) >= COPY_FROM and connection.vendor == "postgresql":
-        _copy_events(kind, at, events)
-        return events
+    if len(pairs) >= COPY_FROM and connection.vendor == "postgresql":
+        _copy_events(kind, at, pairs)
+        return []
+    events = [
+        Event(
+            kind=kind,
+            occurred_at=at,
+            member_id=member_id,
+            payload=payload,
+            tx=_CurrentTransaction(),
+        )
+        for member_id, payload in pairs
+    ]
     return Event.objects.bulk_create(events, batch_size=2000)
 
 
@@ -190,19 +193,19 @@ COPY_FROM = 5_000
 run's ``rank.advanced`` events: hundreds of thousands in a company's first period)."""
 
 
-def _copy_events(kind: str, at: datetime, events: list[Event]) -> None:
-    """Write ``events`` (all of ``kind`` at ``at``, in this transaction) with ``COPY``; their
-    ``tx`` is this transaction's id, read once. The returned objects carry no primary key."""
+def _copy_events(kind: str, at: datetime, pairs: list[tuple[int | None, dict]]) -> None:
+    """Write the events ``pairs`` (all of ``kind`` at ``at``, in this transaction) with
+    ``COPY``; their ``tx`` is this transaction's id, read once."""
     from .bulk_sql import Const, Packed, insert_rows
 
     with transaction.get_connection().cursor() as cursor:
         cursor.execute("SELECT pg_current_xact_id()::text::bigint")
         (tx,) = cursor.fetchone()
     # binary jsonb: a version byte (1), then the JSON text
-    payloads = [b"\x01" + json.dumps(event.payload).encode() for event in events]
+    payloads = [b"\x01" + json.dumps(payload).encode() for _member, payload in pairs]
     members = np.ma.masked_array(
-        [event.member_id or 0 for event in events],
-        mask=[event.member_id is None for event in events],
+        [member or 0 for member, _payload in pairs],
+        mask=[member is None for member, _payload in pairs],
         dtype=np.int64,
     )
     insert_rows(
@@ -217,7 +220,7 @@ def _copy_events(kind: str, at: datetime, events: list[Event]) -> None:
             ),
             "tx": Const(tx),
         },
-        len(events),
+        len(pairs),
     )
 
 

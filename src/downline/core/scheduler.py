@@ -183,6 +183,13 @@ SCHEDULE: tuple[DailyJob | IntervalJob, ...] = (
         default_minutes=1,
         description="Tick the first-30-days business actions (first order, customer, webinar).",
     ),
+    IntervalJob(
+        name="academy.fold_kpis",
+        task_path="downline.academy.tasks.fold_kpis",
+        setting="DOWNLINE_ACADEMY_KPI_MINUTES",
+        default_minutes=1,
+        description="Fold new academy progress and quiz results into the KPI counters.",
+    ),
 )
 
 
@@ -220,6 +227,12 @@ LOOPS: tuple[LoopJob, ...] = (
         function_path="downline.outreach.tasks.run_outreach_loop",
         interval=3.0,
         description="Outbox events to sequences to due e-mails sent; webinar attendance.",
+    ),
+    LoopJob(
+        name="outreach.fold_visits",
+        function_path="downline.outreach.visits.run_visit_folder",
+        interval=5.0,
+        description="Fold the capture pages' visit counters from the shared cache into their figures.",
     ),
     LoopJob(
         name="contests.refresh_boards",

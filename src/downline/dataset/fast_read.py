@@ -98,7 +98,7 @@ def _positions(index: pa.Array) -> np.ndarray:
 
 
 def _unique_new_ids(ids: pa.Array, base_ids: list[str]) -> bool:
-    if not _matches(ids, _ID) or pc.count_distinct(ids).as_py() != len(ids):
+    if not _matches(ids, _ID) or len(pc.unique(ids)) != len(ids):
         return False
     return not (base_ids and _any(pc.is_in(ids, value_set=pa.array(base_ids, pa.string()))))
 

@@ -25,6 +25,7 @@ from django.utils import timezone
 from downline.academy import actions
 from downline.academy.consumers import CONSUMER
 from downline.academy.folder import import_folder
+from downline.academy.kpi_fold import rebuild_kpis
 from downline.academy.models import (
     BusinessAction,
     Course,
@@ -145,6 +146,7 @@ def seed(ctx: ToolsContext) -> None:
     LessonProgress.objects.bulk_create(progress, batch_size=2000, ignore_conflicts=True)
     QuizAttempt.objects.bulk_create(attempts, batch_size=2000, ignore_conflicts=True)
     rebuild_summaries()
+    rebuild_kpis()
     if compliance is not None:
         for name, days, grade in (("emma", 40, 93), ("olga", 351, 85)):
             member_pk = personas.get(name)

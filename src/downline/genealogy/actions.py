@@ -70,6 +70,7 @@ from .rules import (
     validate_details,
 )
 from .shape import PlacementShape, placement_shape
+from .sponsor_path import child_path, rebuild_all, rewrite_subtree
 from .tree_sql import ENROLLMENT, PLACEMENT
 
 MemberRef = Distributor | str
@@ -459,6 +460,12 @@ def _apply_sponsor(member: Distributor, new_sponsor_id: int, period_ids: list[in
         period_ids=period_ids, tree=ENROLLMENT, starts=[member.pk, new_sponsor_id]
     )
     _save(member, sponsor_id=new_sponsor_id)
+    new_path = child_path(
+        Distributor.objects.filter(pk=new_sponsor_id).values_list("sponsor_path", flat=True).get(),
+        member.pk,
+    )
+    rewrite_subtree(member.sponsor_path, new_path)
+    member.sponsor_path = new_path
     add_to_upline_counts(ENROLLMENT, old_sponsor_id, -size)
     add_to_upline_counts(ENROLLMENT, new_sponsor_id, size)
     hooks.SUBTREE_MOVED.fire(
@@ -942,7 +949,8 @@ def do_update_details(
 
 
 def do_recount_network() -> int:
-    """Recompute every downline count and free-slot depth from the trees; the rows corrected.
+    """Recompute every downline count, free-slot depth and sponsor path from the trees; the
+    rows corrected.
 
     Needed only after rows were written around the actions (a bulk load straight into the
     table, a repair); refused, writing nothing, when some members are in a cycle or under a
@@ -960,7 +968,7 @@ def do_recount_network() -> int:
                 code="unreachable",
                 params={"members": ", ".join(broken)},
             )
-        return corrected
+        return corrected + rebuild_all()
 
 
 __all__ = [

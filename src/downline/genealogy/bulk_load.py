@@ -5,7 +5,8 @@ by primary key). ``do_bulk_load_members`` appends members that an importer has a
 validated, in one transaction, with column-wise writes (``COPY`` on PostgreSQL):
 
 * each new member gets its row, with the maintained counters computed over the whole network
-  (existing members included) by :func:`network_counters`;
+  (existing members included) by :func:`network_counters` and its ``sponsor_path`` by
+  :func:`paths_for_new_rows`;
 * each new member gets an ``ENROLLED`` ``StructureEvent`` effective at the instant the caller
   gives (an import uses local midnight of the join date); all events of one load share one
   ``change_id``, so a load can be found as one change;
@@ -44,6 +45,7 @@ from downline.engine.tree import Tree
 
 from .models import Distributor, StructureEvent
 from .shape import placement_shape
+from .sponsor_path import child_path, stored_paths
 
 EPOCH_DAY = np.datetime64("1970-01-01", "D")
 _UNREACHABLE = np.iinfo(np.int64).max
@@ -236,6 +238,8 @@ def do_bulk_load_members(
                 "language": details.language,
                 "currency": details.currency,
             }
+        sponsor_paths = paths_for_new_rows(network.sponsor, offset, db_ids)
+        phase_done("sponsor paths computed")
         member_columns = {
             "id": new_ids,
             "member_id": network.ids[offset:],
@@ -250,6 +254,7 @@ def do_bulk_load_members(
             "placement_downline": placement[new],
             "placement_free_depth": free_depth[new],
             "created_at": Const(now),
+            "sponsor_path": sponsor_paths,
         }
         event_columns = {
             "distributor_id": new_ids,
@@ -277,6 +282,28 @@ def do_bulk_load_members(
         phase_done("enrollment events written")
         _update_changed_counters(stored, enrollment, placement, free_depth)
     return db_ids
+
+
+def paths_for_new_rows(sponsor: np.ndarray, offset: int, db_ids: np.ndarray) -> list[str]:
+    """The ``sponsor_path`` of rows ``offset…`` (``sponsor`` holds row indices, -1 for the
+    root): the sponsor's path (stored, for an existing sponsor) followed by the row's own id,
+    computed level by level from the top so that a new sponsor's path is ready before its
+    enrollees'."""
+    count = len(sponsor)
+    new_sponsors = sponsor[offset:]
+    existing = np.unique(new_sponsors[(new_sponsors >= 0) & (new_sponsors < offset)])
+    stored = stored_paths([int(pk) for pk in db_ids[existing]])
+    path_of_row: dict[int, str] = {int(row): stored.get(int(db_ids[row]), "") for row in existing}
+    paths: list[str] = [""] * (count - offset)
+    tree = Tree.build(sponsor)
+    for level in range(tree.levels):
+        nodes = tree.level(level)
+        for node in nodes[nodes >= offset].tolist():
+            parent = int(sponsor[node])
+            path = child_path(path_of_row[parent] if parent >= 0 else None, int(db_ids[node]))
+            path_of_row[node] = path
+            paths[node - offset] = path
+    return paths
 
 
 def _update_changed_counters(

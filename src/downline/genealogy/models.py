@@ -11,6 +11,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Substr
 from django.utils.translation import gettext_lazy as _
 
 from downline.core.phrases import render_stored
@@ -91,6 +92,14 @@ class Distributor(models.Model):
     placement_free_depth = models.PositiveIntegerField(
         _("levels to the nearest free slot"), null=True, blank=True, default=0
     )
+    sponsor_path = models.TextField(
+        _("sponsor path"),
+        blank=True,
+        default="",
+        db_default="",
+        editable=False,
+        help_text=_("the ids from the root of the enrollment tree down to this member"),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -132,10 +141,33 @@ class Distributor(models.Model):
                 fields=["placement_parent", "placement_position", "member_id"],
                 name="placement_children_idx",
             ),
+            models.Index(Substr("sponsor_path", 1, 2000), name="sponsor_path_idx"),
         )
 
     def __str__(self) -> str:
         return f"{self.member_id} {self.name}".strip()
+
+    def save(self, *args, **kwargs) -> None:
+        """Save; a new row (or one without a path) then gets its ``sponsor_path``: the
+        sponsor's stored path followed by its own id (``genealogy.sponsor_path``). Moves
+        rewrite paths with ``sponsor_path.rewrite_subtree``, not here."""
+        super().save(*args, **kwargs)
+        if not self.sponsor_path and self.pk is not None:
+            parent = (
+                Distributor.objects.filter(pk=self.sponsor_id)
+                .values_list("sponsor_path", flat=True)
+                .first()
+                if self.sponsor_id is not None
+                else None
+            )
+            if self.sponsor_id is not None and not parent:  # a sponsor written around save()
+                from .tree_sql import ENROLLMENT, upline_ids
+
+                parent = "/" + "".join(
+                    f"{pk}/" for pk in reversed(upline_ids(ENROLLMENT, self.sponsor_id))
+                )
+            self.sponsor_path = f"{parent or '/'}{self.pk}/"
+            Distributor.objects.filter(pk=self.pk).update(sponsor_path=self.sponsor_path)
 
     @property
     def is_customer(self) -> bool:

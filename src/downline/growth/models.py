@@ -27,6 +27,7 @@ class RadarItem(models.Model):
         "genealogy.Distributor",
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,  # radar_sponsor_day (sponsor, day) serves every read by sponsor
         related_name="+",
         verbose_name=_("sponsor or mentor"),
     )

@@ -13,8 +13,12 @@ Reasons (the key, then ``params``; volumes in hundredths, DESIGN rule 12):
 * ``inactive`` — not active in the open period so far: ``days_left`` in the period and the
   ``pv_missing``/``cv_missing`` to the plan's activity minimums (live ``PeriodVolume``).
 * ``close_to_rank`` — the latest projection has them within ``DOWNLINE_RADAR_CLOSE_PERCENT``
-  (default 80) % of every volume condition of the rank after their qualified rank:
-  ``rank`` and ``missing`` {condition: volume} (pv, gv, qualifying_volume), ``version``.
+  (default 80) % of every volume condition of their next rank (the lowest above their paid-as
+  rank, as in their trace): ``rank``, ``version``, ``missing`` {condition: volume} (pv, gv,
+  qualifying_volume) and, from the projection's stored traces, ``conditions``: every
+  condition of that rank that does not hold with its required and actual value, legs holding
+  a rank included, and for the counted volume the legs still below the per-leg cap with their
+  group volume (``growth.rank_gaps``).
 * ``rank_dropped`` — paid as a lower rank in the newest final run than in the one before:
   ``from_rank``, ``to_rank``, ``period``, ``version``.
 * ``autoship_failed`` — an active autoship's order failed in the last 7 days: ``due_on``,
@@ -38,6 +42,7 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from downline.calendar import bounds_for_instant
@@ -49,6 +54,7 @@ from downline.orders.models import Autoship, AutoshipRun, Order, PeriodVolume
 from downline.orders.volumes import settle_live_volumes
 from downline.periods.models import Period
 
+from . import rank_gaps
 from .models import MentorAssignment, RadarItem
 
 logger = logging.getLogger(__name__)
@@ -70,7 +76,6 @@ REASONS = (
     CERTIFICATE_EXPIRING,
 )
 DT = Distributor._meta.db_table
-LESSON_CHUNK = 20_000
 
 
 def newcomer_days() -> int:
@@ -83,17 +88,34 @@ def close_percent() -> int:
 
 @dataclass
 class Found:
-    """Members found for one reason: their database ids and one params dict each."""
+    """Members found for one reason: their database ids and each one's params as JSON text
+    (the reasons with many members write the text from a format, see :func:`json_format`)."""
 
     reason: str
     members: list[int] = field(default_factory=list)
-    params: list[dict] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
     sponsors: list[int] = field(default_factory=list)
 
     def add(self, member: int, params: dict, sponsor: int | None = None) -> None:
         self.members.append(int(member))
-        self.params.append(params)
+        self.texts.append(json.dumps(params))
         self.sponsors.append(int(sponsor or 0))
+
+    def extend(self, members: list[int], texts: list[str], sponsors: list[int]) -> None:
+        self.members.extend(members)
+        self.texts.extend(texts)
+        self.sponsors.extend(sponsors)
+
+
+def json_format(params: dict[str, object]) -> str:
+    """A ``%``-format that writes the JSON of ``params`` with each integer-valued key as
+    ``%d`` (the other values fixed): ``json_format({"day_n": 0}) % (4,)`` equals
+    ``json.dumps({"day_n": 4})``, at a fraction of its cost per member."""
+    parts = []
+    for key, value in params.items():
+        text = "%d" if value is int else json.dumps(value).replace("%", "%%")
+        parts.append(f"{json.dumps(key).replace('%', '%%')}: {text}")
+    return "{" + ", ".join(parts) + "}"
 
 
 def _rows(sql: str, params: list) -> list[list]:
@@ -125,28 +147,49 @@ def newcomers(day: date) -> tuple[Found, Found]:
         [start],
     )
     with_order = np.asarray(ordered[0] if ordered else [], dtype=np.int64)
-    has_order = np.isin(np.asarray(ids, dtype=np.int64), with_order).tolist()
-    lessons = _lessons(list(ids))
-    for pk, on, sponsor, bought in zip(ids, joined, sponsors, has_order, strict=True):
-        on = on if isinstance(on, date) else date.fromisoformat(on)
-        day_n = (day - on).days + 1
-        if not bought:
-            no_order.add(pk, {"day_n": day_n}, sponsor)
-        if lessons is not None and not lessons.get(pk):
-            no_lesson.add(pk, {"day_n": day_n}, sponsor)
+    pks = np.asarray(ids, dtype=np.int64)
+    sponsor_pks = np.asarray(sponsors, dtype=np.int64)
+    epoch_days = np.asarray(
+        [on if isinstance(on, date) else date.fromisoformat(on) for on in joined],
+        dtype="datetime64[D]",
+    )
+    day_n = (np.datetime64(day, "D") - epoch_days).astype(np.int64) + 1
+    template = json_format({"day_n": int})
+    rows = np.flatnonzero(~np.isin(pks, with_order))
+    no_order.extend(
+        pks[rows].tolist(),
+        [template % (n,) for n in day_n[rows].tolist()],
+        sponsor_pks[rows].tolist(),
+    )
+    lessons = _lessons(
+        Distributor.objects.filter(
+            kind=Distributor.Kind.DISTRIBUTOR,
+            status=Distributor.Status.ACTIVE,
+            sponsor__isnull=False,
+            joined_on__gte=since,
+            joined_on__lte=day,
+        ).values("pk")
+    )
+    if lessons is not None:
+        done = np.asarray([pk for pk, n in lessons.items() if n], dtype=np.int64)
+        rows = np.flatnonzero(~np.isin(pks, done))
+        no_lesson.extend(
+            pks[rows].tolist(),
+            [template % (n,) for n in day_n[rows].tolist()],
+            sponsor_pks[rows].tolist(),
+        )
     return no_order, no_lesson
 
 
-def _lessons(member_pks: list[int]) -> dict[int, int] | None:
-    """Lessons completed per member, or ``None`` while the academy offers no such read."""
+def _lessons(members: QuerySet) -> dict[int, int] | None:
+    """Lessons completed per member of ``members`` (a query of their ids, which the academy's
+    selector reads as one sub-select instead of a list of ids sent as parameters), or ``None``
+    while the academy offers no such read."""
     try:
         from downline.academy.selectors import started_or_completed
     except ImportError:
         return None
-    done: dict[int, int] = {}
-    for start in range(0, len(member_pks), LESSON_CHUNK):  # bounded IN lists
-        done.update(started_or_completed(member_pks[start : start + LESSON_CHUNK]))
-    return done
+    return started_or_completed(members)
 
 
 def _period_of(day: date) -> tuple[Period | None, object]:
@@ -178,19 +221,18 @@ def inactive(day: date, skip: set[int]) -> Found:
     if not cols:
         return found
     days_left = (bounds.last_day - day).days + 1
-    for pk, pv, cv, sponsor in zip(*cols, strict=True):
-        if pk in skip:
-            continue
-        found.add(
-            pk,
-            {
-                "days_left": days_left,
-                "pv_missing": max(0, pv_min - int(pv)),
-                "cv_missing": max(0, cv_min - int(cv)),
-                "period": period.code,
-            },
-            sponsor,
-        )
+    pks = np.asarray(cols[0], dtype=np.int64)
+    rows = np.flatnonzero(~np.isin(pks, np.asarray(sorted(skip), dtype=np.int64)))
+    pv_missing = np.maximum(0, pv_min - np.asarray(cols[1], dtype=np.int64)[rows])
+    cv_missing = np.maximum(0, cv_min - np.asarray(cols[2], dtype=np.int64)[rows])
+    template = json_format(
+        {"days_left": days_left, "pv_missing": int, "cv_missing": int, "period": period.code}
+    )
+    found.extend(
+        pks[rows].tolist(),
+        [template % pair for pair in zip(pv_missing.tolist(), cv_missing.tolist(), strict=True)],
+        np.asarray(cols[3], dtype=np.int64)[rows].tolist(),
+    )
     return found
 
 
@@ -198,8 +240,13 @@ VOLUME_CONDITIONS = ("pv", "gv", "qualifying_volume")
 
 
 def close_to_rank(day: date) -> Found:
-    """Members within ``close_percent`` of every volume condition of their next rank, from
-    the latest projection of the open period (NumPy over the result columns)."""
+    """Members within ``close_percent`` of every volume condition of their next rank (the
+    lowest above their paid-as rank, as in their trace), from the latest projection of the
+    open period: the candidates come out of the result columns in one query (NumPy over
+    them), then the projection's stored traces say every condition of that rank that does not
+    hold, with required and actual values and the legs still below the per-leg cap
+    (``rank_gaps``). A projection without traces as numbers gives the volume conditions
+    only."""
     found = Found(CLOSE_TO_RANK)
     period, _bounds = _period_of(day)
     if period is None:
@@ -212,7 +259,8 @@ def close_to_rank(day: date) -> Found:
     )
     if run is None:
         return found
-    ranks = loaded_plan(run.plan_version).plan.ranks
+    plan = loaded_plan(run.plan_version).plan
+    ranks = plan.ranks
     share = close_percent()
     needs: dict[int, dict[str, int]] = {}
     for index in range(1, len(ranks)):
@@ -233,14 +281,14 @@ def close_to_rank(day: date) -> Found:
     # database: have * 100 >= need * share
     clauses, params = [], []
     for index, required in needs.items():
-        parts = ["r.qualified_rank = %s"]
+        parts = ["r.paid_as_rank = %s"]
         params.append(index - 1)
         for name, need in required.items():
             parts.append(f"r.{name} * 100 >= %s")
             params.append(need * share)
         clauses.append("(" + " AND ".join(parts) + ")")
     cols = _rows(
-        "SELECT r.distributor_id, r.qualified_rank, r.pv, r.gv, r.qualifying_volume, "
+        "SELECT r.distributor_id, r.paid_as_rank, r.pv, r.gv, r.qualifying_volume, "
         f"d.sponsor_id FROM {RunResult_table()} r JOIN {DT} d ON d.id = r.distributor_id "
         "WHERE r.run_id = %s AND d.sponsor_id IS NOT NULL AND d.status = 'active' "
         f"AND d.kind = 'distributor' AND ({' OR '.join(clauses)})",
@@ -249,29 +297,33 @@ def close_to_rank(day: date) -> Found:
     if not cols:
         return found
     ids = np.asarray(cols[0], dtype=np.int64)
-    qualified = np.asarray(cols[1], dtype=np.int64)
+    paid_as = np.asarray(cols[1], dtype=np.int64)
     have = {
         name: np.asarray(cols[i + 2], dtype=np.int64) for i, name in enumerate(VOLUME_CONDITIONS)
     }
     sponsors = np.asarray(cols[5], dtype=np.int64)
+    gaps = rank_gaps.rank_gaps(run.pk, plan, ids) if rank_gaps.has_traces(run.pk) else None
     for index, required in needs.items():
-        mask = qualified == index - 1
+        mask = paid_as == index - 1
         gap = np.zeros(len(ids), dtype=np.int64)
         for name, need in required.items():
             mask &= have[name] * 100 >= need * share
             gap += np.maximum(0, need - have[name])
-        mask &= gap > 0
+        if gaps is None:
+            mask &= gap > 0
         for row in np.flatnonzero(mask).tolist():
-            missing = {
+            item = {"rank": ranks[index].name, "version": run.plan_version_id}
+            if gaps is not None:
+                conditions = gaps.get(int(ids[row]))
+                if not conditions:  # holds the rank, or no stored trace
+                    continue
+                item["conditions"] = conditions
+            item["missing"] = {
                 name: int(need - have[name][row])
                 for name, need in required.items()
                 if need > have[name][row]
             }
-            found.add(
-                ids[row],
-                {"rank": ranks[index].name, "version": run.plan_version_id, "missing": missing},
-                sponsors[row],
-            )
+            found.add(ids[row], item, sponsors[row])
     return found
 
 
@@ -380,6 +432,10 @@ def _json_column(texts: list[str]) -> object:
     """JSON values for ``insert_rows``: binary jsonb for ``COPY``, text on SQLite."""
     if not is_postgresql():
         return texts
+    joined = "\x01" + "\x01".join(texts) if texts else ""
+    if joined.isascii():  # one byte a character: each value is 1 + len(text) bytes
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 1
+        return Packed(lengths=lengths, data=np.frombuffer(joined.encode(), dtype=np.uint8))
     payloads = [b"\x01" + t.encode() for t in texts]
     return Packed(
         lengths=np.fromiter(map(len, payloads), dtype=np.int64, count=len(payloads)),
@@ -400,7 +456,8 @@ def _digests(day: date, sponsors: np.ndarray, members: np.ndarray) -> int:
     who, count = np.unique(pairs >> 32, return_counts=True)
     keep = ~np.isin(who, done)
     who, count = who[keep], count[keep]
-    text = [json.dumps({"count": int(n), "day": day.isoformat()}) for n in count.tolist()]
+    template = json_format({"count": int, "day": day.isoformat()})
+    text = [template % (n,) for n in count.tolist()]
     insert_rows(
         Notification,
         {
@@ -443,7 +500,7 @@ def build(day: date, *, on_step: Callable[[str], None] | None = None) -> tuple[i
 
     members = np.asarray([m for f in found for m in f.members], dtype=np.int64)
     reasons = [f.reason for f in found for _m in f.members]
-    params = [p for f in found for p in f.params]
+    params = [text for f in found for text in f.texts]
     sponsors = np.asarray([x for f in found for x in f.sponsors], dtype=np.int64)
     via = np.zeros(len(members), dtype=bool)
     mentors = dict(
@@ -479,7 +536,7 @@ def build(day: date, *, on_step: Callable[[str], None] | None = None) -> tuple[i
         # in index order (sponsor, member): the indexes are written page by page
         rows = rows[np.lexsort((members[rows], sponsors[rows]))]
         count = len(rows)
-        param_column = _json_column([json.dumps(params[i]) for i in rows.tolist()])
+        param_column = _json_column([params[i] for i in rows.tolist()])
         step("prepared")
         insert_rows(
             RadarItem,

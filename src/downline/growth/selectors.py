@@ -40,7 +40,8 @@ class RadarRow:
 
 def radar_of(sponsor: Distributor, day: date | None = None) -> tuple[date | None, list[RadarRow]]:
     """The sponsor's own radar items of ``day`` (their newest day when not given), with the
-    reason rendered in the active language. Only items whose sponsor is ``sponsor``: nothing
+    reason rendered in the active language (the legs a close-to-rank item names by their
+    names, read in one query). Only items whose sponsor is ``sponsor``: nothing
     outside their own team ever shows."""
     day = day or radar_day(sponsor)
     if day is None:
@@ -51,12 +52,18 @@ def radar_of(sponsor: Distributor, day: date | None = None) -> tuple[date | None
         )
     )
     members = Distributor.objects.in_bulk([i.member_id for i in items])
+    legs = set().union(*(texts.leg_member_ids(i.params) for i in items))
+    names = dict(
+        Distributor.objects.filter(member_id__in=sorted(legs)).values_list("member_id", "name")
+        if legs
+        else ()
+    )
     rows = [
         RadarRow(
             i,
             members[i.member_id],
             texts.reason_title(i.reason),
-            texts.reason_text(i.reason, i.params),
+            texts.reason_text(i.reason, i.params, names),
         )
         for i in items
         if i.member_id in members

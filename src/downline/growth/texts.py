@@ -8,8 +8,10 @@ claim scanner before it is sent.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -36,8 +38,9 @@ def _rank(params: dict, key: str) -> str:
 CONDITION_UNITS = {"pv": "PV", "gv": "GV", "qualifying_volume": ""}
 
 
-def reason_text(reason: str, params: dict) -> str:
-    """One radar item's reason with its exact figures, in the active language."""
+def reason_text(reason: str, params: dict, names: Mapping[str, str] | None = None) -> str:
+    """One radar item's reason with its exact figures, in the active language; ``names``:
+    member id → name of the legs a close-to-rank item names (``leg_member_ids``)."""
     p = params or {}
     if reason == radar.NEWCOMER_NO_ORDER:
         return _("Day %(n)s since joining and no first order yet.") % {"n": p.get("day_n")}
@@ -56,6 +59,8 @@ def reason_text(reason: str, params: dict) -> str:
             days,
         ) % {"days": days, "missing": ", ".join(parts) or "0"}
     if reason == radar.CLOSE_TO_RANK:
+        if p.get("conditions") is not None:
+            return close_to_rank_text(p, names or {})
         labels = {
             "pv": _("PV"),
             "gv": _("GV"),
@@ -87,6 +92,89 @@ def reason_text(reason: str, params: dict) -> str:
             "n": p.get("days_left", 0),
         }
     return reason
+
+
+def leg_member_ids(params: dict) -> set[str]:
+    """The member ids of the legs a close-to-rank item's ``params`` name."""
+    return {
+        leg["member"]
+        for condition in (params or {}).get("conditions") or ()
+        for leg in condition.get("legs") or ()
+    }
+
+
+def close_to_rank_text(p: dict, names: Mapping[str, str]) -> str:
+    """Every condition of the next rank the member misses, required and actual (the same
+    sentences as their own trace, about them instead of to them), and for the counted volume
+    the legs below the per-leg cap: "leg of Anna: 1,200 of the 2,000 one leg can count"."""
+    rank = _rank(p, "rank")
+    version = p.get("version")
+    sentences: list[str] = []
+    for c in p.get("conditions") or ():
+        name, required, actual = c.get("name"), c.get("required", 0), c.get("actual", 0)
+        values = {"rank": rank, "required": required, "actual": actual}
+        if name in ("pv", "gv"):
+            values.update(
+                name=name.upper(),
+                required=format_volume(required, ""),
+                actual=format_volume(actual, ""),
+            )
+            sentences.append(
+                _("%(name)s %(actual)s of the %(required)s needed for %(rank)s") % values
+            )
+        elif name == "qualifying_volume":
+            values.update(required=format_volume(required, ""), actual=format_volume(actual, ""))
+            sentences.append(
+                _("counted volume %(actual)s of the %(required)s needed for %(rank)s") % values
+            )
+            for leg in c.get("legs") or ():
+                sentences.append(
+                    _("leg of %(name)s: %(volume)s of the %(cap)s one leg can count")
+                    % {
+                        "name": names.get(leg["member"]) or leg["member"],
+                        "volume": format_volume(leg["gv"], ""),
+                        "cap": format_volume(c.get("cap", 0), ""),
+                    }
+                )
+        elif name == "legs":
+            values["leg_rank"] = rank_label_of(version, c.get("leg_rank", ""))
+            sentences.append(
+                _(
+                    "%(actual)d of the %(required)d legs holding %(leg_rank)s or higher needed for %(rank)s"
+                )
+                % values
+            )
+        elif name == "personally_enrolled":
+            sentences.append(
+                _(
+                    "%(actual)d of the %(required)d personally enrolled distributors needed for %(rank)s"
+                )
+                % values
+            )
+        elif name == "personally_enrolled_active":
+            sentences.append(
+                _(
+                    "%(actual)d of the %(required)d active personally enrolled distributors needed for %(rank)s"
+                )
+                % values
+            )
+        elif name == "customers":
+            sentences.append(
+                _("%(actual)d of the %(required)d buying retail customers needed for %(rank)s")
+                % values
+            )
+        elif name == "certificate":
+            sentences.append(
+                _("%(certificate)s certificate missing for %(rank)s")
+                % {"certificate": c.get("key", ""), "rank": rank}
+            )
+        elif name == "active":
+            sentences.append(_("not active, as %(rank)s requires") % {"rank": rank})
+    return capfirst("; ".join(sentences)) + "."
+
+
+def rank_label_of(version_pk: int | None, name: str) -> str:
+    return _rank({"version": version_pk, "rank": name}, "rank")
 
 
 def reason_title(reason: str) -> str:

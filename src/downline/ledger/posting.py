@@ -185,17 +185,14 @@ def post(
     unique, inverse = np.unique(accounts, return_inverse=True)
     deltas = np.zeros(len(unique), dtype=np.int64)
     np.add.at(deltas, inverse, amounts)
-    if _accounts_in_currency(unique, currency) != len(unique):
-        raise LedgerError(
-            _("Ledger transaction %(memo)r names an account that is not in %(currency)s.")
-            % {"memo": memo, "currency": currency}
-        )
     total = int(deltas.sum())
     if total:
         raise LedgerError(
             _("Ledger transaction %(memo)r does not balance: its entries sum to %(sums)s.")
             % {"memo": memo, "sums": f"{total} {currency}"}
         )
+    if not is_postgresql() and _accounts_in_currency(unique, currency) != len(unique):
+        raise _currency_refusal(memo, currency)
     with transaction.atomic():
         record = Transaction.objects.create(
             kind=kind,
@@ -206,6 +203,9 @@ def post(
             idempotency_key=idempotency_key,
             run_id=run_id,
         )
+        # the balances first: on PostgreSQL this also refuses an account in another currency,
+        # before the entries' trigger would meet it as an unbalanced currency
+        _move_balances(unique, deltas, memo, currency)
         insert_rows(
             Entry,
             {
@@ -215,20 +215,28 @@ def post(
             },
             len(amounts),
         )
-        _move_balances(unique, deltas, memo)
     return record
 
 
+def _currency_refusal(memo: str, currency: str) -> LedgerError:
+    return LedgerError(
+        _("Ledger transaction %(memo)r names an account that is not in %(currency)s.")
+        % {"memo": memo, "currency": currency}
+    )
+
+
+def _bigint_array(values: np.ndarray) -> str:
+    """``values`` as a PostgreSQL array literal (``{1,2,3}``, cast with ``::bigint[]``): one
+    string parameter instead of a list the driver adapts element by element (seconds for a
+    million keys)."""
+    return "{" + ",".join(map(str, np.asarray(values, dtype=np.int64).tolist())) + "}"
+
+
 def _accounts_in_currency(account_ids: np.ndarray, currency: str) -> int:
-    """How many of ``account_ids`` (unique) exist in ``currency``."""
+    """How many of ``account_ids`` (unique) exist in ``currency`` (SQLite; PostgreSQL counts
+    them while moving the balances)."""
     table = Account._meta.db_table
     with connection.cursor() as cursor:
-        if is_postgresql():
-            cursor.execute(
-                f"SELECT COUNT(*) FROM {table} WHERE id = ANY(%s) AND currency = %s",
-                [account_ids.tolist(), currency],
-            )
-            return int(cursor.fetchone()[0])
         found = 0
         for start in range(0, len(account_ids), 10_000):
             part = account_ids[start : start + 10_000].tolist()
@@ -241,26 +249,45 @@ def _accounts_in_currency(account_ids: np.ndarray, currency: str) -> int:
         return found
 
 
-def _move_balances(account_ids: np.ndarray, deltas: np.ndarray, memo: str) -> None:
+def _move_balances(account_ids: np.ndarray, deltas: np.ndarray, memo: str, currency: str) -> None:
     """Add ``deltas`` to the balances of ``account_ids``; refuse (``LedgerError``, the caller's
-    savepoint rolls back) when a balance would leave ±``core.limits.MAX_BALANCE``."""
+    savepoint rolls back) when an account is not in ``currency`` (checked before, on SQLite) or
+    a balance would leave ±``core.limits.MAX_BALANCE``.
+
+    On PostgreSQL one statement moves the balances of the accounts in ``currency`` and counts
+    the accounts moved and those beyond the limit: the keys travel once (as array literals)."""
     table = Account._meta.db_table
     with connection.cursor() as cursor:
         if is_postgresql():
             try:
                 cursor.execute(
-                    f"""UPDATE {table} AS a SET balance = a.balance + d.delta
-                        FROM unnest(%s::bigint[], %s::bigint[]) AS d(id, delta)
-                        WHERE a.id = d.id""",
-                    [account_ids.tolist(), deltas.tolist()],
+                    f"""WITH moved AS (
+                            UPDATE {table} AS a SET balance = a.balance + d.delta
+                            FROM unnest(%s::bigint[], %s::bigint[]) AS d(id, delta)
+                            WHERE a.id = d.id AND a.currency = %s
+                            RETURNING a.balance)
+                        SELECT count(*), count(*) FILTER (WHERE balance > %s OR balance < %s)
+                        FROM moved""",
+                    [
+                        _bigint_array(account_ids),
+                        _bigint_array(deltas),
+                        currency,
+                        MAX_BALANCE,
+                        -MAX_BALANCE,
+                    ],
                 )
             except DataError as error:  # beyond 64 bits: "bigint out of range"
                 raise _balance_refusal(memo) from error
-        else:
-            cursor.executemany(
-                f"UPDATE {table} SET balance = balance + %s WHERE id = %s",
-                list(zip(deltas.tolist(), account_ids.tolist(), strict=True)),
-            )
+            moved, beyond = cursor.fetchone()
+            if moved != len(account_ids):
+                raise _currency_refusal(memo, currency)
+            if beyond:
+                raise _balance_refusal(memo)
+            return
+        cursor.executemany(
+            f"UPDATE {table} SET balance = balance + %s WHERE id = %s",
+            list(zip(deltas.tolist(), account_ids.tolist(), strict=True)),
+        )
     if _balance_beyond_limit(account_ids):
         raise _balance_refusal(memo)
 
@@ -276,17 +303,11 @@ def _balance_refusal(memo: str) -> LedgerError:
 
 
 def _balance_beyond_limit(account_ids: np.ndarray) -> bool:
-    """Whether any of ``account_ids`` holds a balance beyond ±``MAX_BALANCE`` (on SQLite an
+    """Whether any of ``account_ids`` holds a balance beyond ±``MAX_BALANCE`` (SQLite, where an
     integer that overflowed became a float, which compares beyond it as well)."""
     table = Account._meta.db_table
     condition = "(balance > %s OR balance < %s)"
     with connection.cursor() as cursor:
-        if is_postgresql():
-            cursor.execute(
-                f"SELECT 1 FROM {table} WHERE id = ANY(%s) AND {condition} LIMIT 1",
-                [account_ids.tolist(), MAX_BALANCE, -MAX_BALANCE],
-            )
-            return cursor.fetchone() is not None
         for start in range(0, len(account_ids), 10_000):
             part = account_ids[start : start + 10_000].tolist()
             cursor.execute(

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -51,7 +51,9 @@ from downline.periods.actions import do_ensure_period_for
 from downline.periods.locks import lock_period_for_writing
 from downline.periods.models import Period
 
+from . import fast_place
 from .errors import AutoshipError, OrderError, ProductError
+from .fast_place import Companions, ItemRequest, PlacedOrder
 from .models import (
     Autoship,
     AutoshipItem,
@@ -76,7 +78,7 @@ from .volumes import VolumeDelta, append_volume_change
 logger = logging.getLogger(__name__)
 
 LANGUAGES = ("en", "ru", "pl", "de")
-GENERATED_NUMBER_PREFIX = "DL"
+GENERATED_NUMBER_PREFIX = fast_place.GENERATED_NUMBER_PREFIX
 _NUMBER_LENGTH = Order._meta.get_field("number").max_length
 _KEY_LENGTH = Order._meta.get_field("idempotency_key").max_length
 
@@ -283,11 +285,158 @@ def do_place_order(
     order written then is returned and nothing new is written. The kind follows
     ``rules.order_kind``.
     """
+    return _place(
+        buyer,
+        lines,
+        currency,
+        paid_at=paid_at,
+        number=number,
+        idempotency_key=idempotency_key,
+        actor=actor,
+        autoship=autoship,
+        companions=None,
+    ).order
+
+
+@transaction.atomic
+def do_place_order_with_outcome(
+    buyer: Distributor,
+    lines: Sequence[LineRequest],
+    currency: str,
+    *,
+    paid_at: datetime | None = None,
+    number: str | None = None,
+    idempotency_key: str | None = None,
+    actor: User | None = None,
+    autoship: Autoship | None = None,
+    companions: Companions | None = None,
+) -> PlacedOrder:
+    """``do_place_order``, telling whether the order was written now (``created``) or found by
+    its idempotency key, with its lines. ``companions(number)`` gives unsaved rows (an audit
+    record) written in the same transaction, only when the order is written now.
+
+    On PostgreSQL a plain order takes the fast path (``fast_place``: two round trips, the same
+    locks and rules); anything else, and every refusal, goes the general way.
+    """
+    return _place(
+        buyer,
+        lines,
+        currency,
+        paid_at=paid_at,
+        number=number,
+        idempotency_key=idempotency_key,
+        actor=actor,
+        autoship=autoship,
+        companions=companions,
+    )
+
+
+def _place(
+    buyer: Distributor,
+    lines: Sequence[LineRequest],
+    currency: str,
+    *,
+    paid_at: datetime | None,
+    number: str | None,
+    idempotency_key: str | None,
+    actor: User | None,
+    autoship: Autoship | None,
+    companions: Companions | None,
+) -> PlacedOrder:
+    """The fast path when it applies, else the general one (inside the caller's atomic)."""
     if idempotency_key is not None:
         _check_key(idempotency_key)
+    if fast_place.applies(number) and _plain_lines(lines):
+        instant = paid_at or timezone.now()
+        if isinstance(instant, datetime) and not timezone.is_naive(instant):
+            placed = fast_place.place(
+                buyer_id=buyer.pk,
+                items=[ItemRequest(product.pk, None, quantity) for product, quantity in lines],
+                currency=currency,
+                paid_at=instant,
+                idempotency_key=idempotency_key,
+                actor_id=actor.pk if actor is not None else None,
+                autoship_id=autoship.pk if autoship is not None else None,
+                companions=companions,
+            )
+            if placed is not None:
+                return placed
+    return _place_order_general(
+        buyer,
+        lines,
+        currency,
+        paid_at=paid_at,
+        number=number,
+        idempotency_key=idempotency_key,
+        actor=actor,
+        autoship=autoship,
+        companions=companions,
+    )
+
+
+def do_place_order_by_reference(
+    buyer_member_id: str,
+    items: Sequence[tuple[str, int]],
+    currency: str,
+    *,
+    paid_at: datetime | None = None,
+    idempotency_key: str | None = None,
+    actor: User | None = None,
+    companions: Companions | None = None,
+) -> PlacedOrder | None:
+    """Place an order of the member ``buyer_member_id`` for ``(sku, quantity)`` items on the
+    fast path (PostgreSQL, plain order; see ``fast_place``), looking the member and the
+    products up in the same round trip as the locks. ``None`` when the fast path does not
+    apply: nothing was written, and the caller resolves the member and products itself and
+    calls ``do_place_order_with_outcome``, which words any refusal. Inside the caller's
+    ``transaction.atomic``."""
+    if not fast_place.applies(None) or not connection.in_atomic_block:
+        return None
+    if idempotency_key is not None:
+        _check_key(idempotency_key)
+    instant = paid_at or timezone.now()
+    if not isinstance(instant, datetime) or timezone.is_naive(instant):
+        return None
+    return fast_place.place(
+        buyer_member_id=buyer_member_id,
+        items=[ItemRequest(None, sku, quantity) for sku, quantity in items],
+        currency=currency,
+        paid_at=instant,
+        idempotency_key=idempotency_key,
+        actor_id=actor.pk if actor is not None else None,
+        companions=companions,
+    )
+
+
+def _plain_lines(lines: object) -> bool:
+    """Every line is a ``(Product, quantity)`` pair (else the general path words the refusal)."""
+    if not isinstance(lines, list | tuple):
+        return False
+    for line in lines:
+        if not isinstance(line, tuple | list) or len(line) != 2:
+            return False
+        if not isinstance(line[0], Product) or line[0].pk is None:
+            return False
+    return True
+
+
+def _place_order_general(
+    buyer: Distributor,
+    lines: Sequence[LineRequest],
+    currency: str,
+    *,
+    paid_at: datetime | None,
+    number: str | None,
+    idempotency_key: str | None,
+    actor: User | None,
+    autoship: Autoship | None,
+    companions: Companions | None,
+) -> PlacedOrder:
+    """The general way of ``do_place_order_with_outcome``: ORM statements, every refusal."""
+    if idempotency_key is not None:
         existing = Order.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
-            return _order_for_key(existing, buyer)
+            return _found(_order_for_key(existing, buyer))
     hold_network_shared()  # before any period or volume lock (see ``volumes``)
     buyer = Distributor.objects.get(pk=buyer.pk)
     credited = _credited_member(buyer)
@@ -346,7 +495,7 @@ def do_place_order(
         if idempotency_key is not None:
             existing = Order.objects.filter(idempotency_key=idempotency_key).first()
             if existing is not None:  # a concurrent call with the same key won
-                return _order_for_key(existing, buyer)
+                return _found(_order_for_key(existing, buyer))
         if number is not None and Order.objects.filter(number=number).exists():
             raise OrderError(_("Order %(order)s exists already.") % {"order": number}) from None
         raise
@@ -373,7 +522,14 @@ def do_place_order(
         },
         member_id=credited.pk,
     )
-    return order
+    for row in companions(order.number) if companions is not None else ():
+        row.save(force_insert=True)
+    return PlacedOrder(order=order, lines=order_lines, created=True)
+
+
+def _found(order: Order) -> PlacedOrder:
+    """An order found by its idempotency key: nothing written now."""
+    return PlacedOrder(order=order, lines=list(order.lines.order_by("pk")), created=False)
 
 
 @transaction.atomic

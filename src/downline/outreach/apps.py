@@ -11,6 +11,7 @@ class OutreachConfig(AppConfig):
         # django-anymail's tracking webhooks (when the project mounts them)
         from anymail.signals import tracking
 
+        from . import page_cache  # noqa: F401 (drops cached pages when a page or template changes)
         from .receivers import on_anymail_tracking
 
         tracking.connect(on_anymail_tracking, dispatch_uid="downline.outreach.tracking")

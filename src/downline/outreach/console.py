@@ -205,10 +205,14 @@ def news(request):
 
 @console_required(CAP)
 def webinars(request):
-    rows = Webinar.objects.annotate(
-        registered=Count("registrations"),
-        attended=Count("registrations", filter=Q(registrations__attended=True)),
-    ).order_by("-starts_at", "-pk")
+    rows = (
+        Webinar.objects.select_related("lesson__course")
+        .annotate(
+            registered=Count("registrations"),
+            attended=Count("registrations", filter=Q(registrations__attended=True)),
+        )
+        .order_by("-starts_at", "-pk")
+    )
     return render(request, "outreach/console/webinars.html", {"rows": rows})
 
 
@@ -228,6 +232,7 @@ def webinar_new(request):
                 provider=data["provider"],
                 viewing_times=times,
                 video_url=data["video_url"],
+                lesson=data.get("lesson"),
             )
         except ValidationError as error:
             for name, errors in error.message_dict.items():

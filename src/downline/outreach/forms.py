@@ -6,6 +6,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from downline.academy.models import Lesson
+
 from .models import LANGUAGES, Sequence, SequenceStep, Webinar
 
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "pl": "Polski", "de": "Deutsch"}
@@ -78,6 +80,13 @@ class StepForm(MultiLanguageForm):
     )
 
 
+class WebinarLessonField(forms.ModelChoiceField):
+    """An academy lesson of the kind webinar, shown as ``course/lesson``."""
+
+    def label_from_instance(self, obj: Lesson) -> str:
+        return f"{obj.course.slug}/{obj.key}"
+
+
 class WebinarForm(MultiLanguageForm):
     TEXTS = (("title", _("Title"), False), ("description", _("Description"), True))
     REQUIRED_EN = ("title",)
@@ -89,6 +98,19 @@ class WebinarForm(MultiLanguageForm):
         label=_("Viewing times (evergreen, HH:MM, comma-separated)"), required=False
     )
     video_url = forms.URLField(label=_("Recording URL (evergreen)"), required=False)
+    lesson = WebinarLessonField(
+        label=_("Academy lesson completed by attending"),
+        queryset=Lesson.objects.none(),
+        required=False,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lesson"].queryset = (
+            Lesson.objects.filter(kind=Lesson.Kind.WEBINAR)
+            .select_related("course")
+            .order_by("course__slug", "position", "pk")
+        )
 
 
 class ArticleForm(MultiLanguageForm):

@@ -218,6 +218,23 @@ class PageStat(models.Model):
         return f"{self.page_id} {self.day} {self.variant}"
 
 
+class VisitFold(models.Model):
+    """How far the visit counters kept in the shared cache have been folded into ``PageStat``
+    (``outreach.visits``): every time slot up to and including ``folded_through`` is counted
+    in the rows. One row (pk 1), locked by the folder, moved in the same transaction as the
+    counts it adds, so folding a slot twice adds nothing."""
+
+    folded_through = models.BigIntegerField(_("folded through slot"), default=0)
+    folded_at = models.DateTimeField(_("folded at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("visit fold")
+        verbose_name_plural = _("visit folds")
+
+    def __str__(self) -> str:
+        return f"visits folded through slot {self.folded_through}"
+
+
 # --------------------------------------------------------------------------- sequences
 
 

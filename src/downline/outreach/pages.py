@@ -8,10 +8,14 @@ the live text and holds the new one as ``pending_*`` until staff decide (event
 ``claim.reviewed``, consumed with the sequences; ``sync_review`` also asks on the owner's
 page); "allow"/"disclose" put it live at once.
 
-**Fast.** A page is read with its template and owner in one query; the rendered body (template
-Markdown, the owner's texts) is cached per page, revision, template version, language and
-variant (``DOWNLINE_PAGE_CACHE_SECONDS``, default 300); a visit adds one to the day's counter
-with a single ``UPDATE``.
+**Fast.** An anonymous visitor's ``GET`` is served whole from the shared cache with no
+database query (``outreach.page_cache``: the HTML per page, variant, language and version,
+invalidated when the page or its template changes). Otherwise the page is read with its
+template and owner in one query and its body (template Markdown, the owner's texts) is cached
+per page, template version, language and variant (``DOWNLINE_PAGE_CACHE_SECONDS``, default
+300). A visit is counted in the shared cache and folded into ``PageStat`` every few seconds
+(``outreach.visits``); a sign-up is counted in ``PageStat`` at once, in the sign-up's
+transaction.
 """
 
 from __future__ import annotations
@@ -28,7 +32,6 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext, override
@@ -36,8 +39,10 @@ from markdown_it import MarkdownIt
 
 from downline.genealogy.models import Distributor
 
-from .mail import site_url, zone
+from . import page_cache, visits
+from .mail import zone
 from .models import LANGUAGES, Page, PageStat, PageTemplate, pick
+from .subdomains import page_address
 
 SOURCE_KIND = "outreach.page"
 _md = MarkdownIt("commonmark", {"html": False, "linkify": False})
@@ -51,12 +56,13 @@ def markdown(text: str) -> str:
 
 
 def page_url_of(owner: Distributor) -> str:
+    """The public address of the owner's page ("" without one): ``subdomains.page_address``."""
     slug = Page.objects.filter(owner=owner).values_list("slug", flat=True).first()
-    return site_url() + reverse("outreach:page", args=[slug]) if slug else ""
+    return page_address(slug) if slug else ""
 
 
 def page_url(page: Page) -> str:
-    return site_url() + reverse("outreach:page", args=[page.slug])
+    return page_address(page.slug)
 
 
 def qr_code(url: str, kind: str = "png") -> bytes:
@@ -151,9 +157,11 @@ def do_edit_page(page: Page, *, greeting: str, headline: str, author: Distributo
 
 
 def do_set_photo(page: Page, data: bytes, content_type: str) -> None:
-    Page.objects.filter(pk=page.pk).update(
-        photo=data, photo_type=content_type, updated_at=timezone.now()
-    )
+    with transaction.atomic():
+        Page.objects.filter(pk=page.pk).update(
+            photo=data, photo_type=content_type, updated_at=timezone.now()
+        )
+        page_cache.forget_page(page.slug)
 
 
 def _apply_decision(page: Page, decision: str) -> None:
@@ -199,7 +207,12 @@ def page_for(slug: str) -> Page | None:
 
 
 def choose_variant(page: Page, cookie: str | None) -> str:
-    if not page.template.has_b:
+    return pick_variant(page.template.has_b, cookie)
+
+
+def pick_variant(has_b: bool, cookie: str | None) -> str:
+    """ "a" without a B variant; else the visitor's earlier variant, or one at random."""
+    if not has_b:
         return "a"
     if cookie in ("a", "b"):
         return cookie
@@ -244,14 +257,8 @@ def consent_text(page: Page, language: str) -> str:
 
 
 def record_visit(page: Page, variant: str) -> None:
-    day = timezone.now().astimezone(zone(None)).date()
-    if PageStat.objects.filter(page=page, day=day, variant=variant).update(visits=F("visits") + 1):
-        return
-    try:
-        with transaction.atomic():
-            PageStat.objects.create(page=page, day=day, variant=variant, visits=1)
-    except IntegrityError:
-        PageStat.objects.filter(page=page, day=day, variant=variant).update(visits=F("visits") + 1)
+    """One visit of the page's ``variant`` (counted in the shared cache, see ``visits``)."""
+    visits.count_visit(page.pk, variant)
 
 
 def _count_signup(page: Page, variant: str) -> None:
@@ -333,17 +340,23 @@ def rate_limited(address: str, *, now: float | None = None) -> bool:
 
 
 def page_stats(page: Page) -> list[dict]:
-    """Visits, sign-ups and conversion (per mille, an integer) per variant, all time."""
+    """Visits, sign-ups and conversion (per mille, an integer: sign-ups × 1000 // visits) per
+    variant, all time; visits include those still in the cache (``visits.pending_visits``)."""
+    totals: dict[str, dict[str, int]] = {}
     rows = (
         PageStat.objects.filter(page=page)
         .values("variant")
         .annotate(visits=Sum("visits"), signups=Sum("signups"))
-        .order_by("variant")
     )
+    for row in rows:
+        totals[row["variant"]] = {"visits": row["visits"], "signups": row["signups"]}
+    for (_day, variant), n in visits.pending_visits(page.pk).items():
+        totals.setdefault(variant, {"visits": 0, "signups": 0})["visits"] += n
     return [
         {
+            "variant": variant,
             **row,
             "conversion_pm": (row["signups"] * 1000 // row["visits"]) if row["visits"] else 0,
         }
-        for row in rows
+        for variant, row in sorted(totals.items())
     ]

@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from . import console, views, views_public
+from . import console, views, views_public, views_training
 
 app_name = "outreach"
 urlpatterns = [
@@ -23,6 +23,11 @@ urlpatterns = [
     # the distributor
     path("outreach/", views.my_page, name="my_page"),
     path("outreach/webinars/", views.my_webinars, name="my_webinars"),
+    path(
+        "outreach/webinars/<int:webinar_id>/attend/",
+        views_training.webinar_training,
+        name="webinar_training",
+    ),
     path("outreach/sequences/", views.my_sequences, name="my_sequences"),
     path(
         "outreach/sequences/<int:enrollment_id>/remove/",

@@ -1,11 +1,14 @@
 """Public pages of outreach: capture pages, unsubscribing, bounces, webinar registration, blog.
 
 Nobody signs in here. Forms carry a honeypot field (``website``, hidden from people) and each
-client address has a sign-up rate limit (``pages.rate_limited``).
+client address has a sign-up rate limit (``pages.rate_limited``). An anonymous visitor's
+``GET`` of a capture page is answered from the shared cache (``outreach.page_cache``) without
+a database query; the visit is counted in the cache (``outreach.visits``).
 """
 
 from __future__ import annotations
 
+import copy
 import hmac
 import json
 import logging
@@ -13,15 +16,17 @@ from datetime import timedelta
 
 from django import forms
 from django.conf import settings
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import pages
+from . import page_cache, pages, visits
 from .mail import do_suppress, mail_for_token
 from .models import Article, Page, PageTemplate, Registration, Suppression, Webinar, pick
 
@@ -47,8 +52,71 @@ class SignUpForm(forms.Form):
     tz = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
 
+def _anonymous_get(request: HttpRequest) -> bool:
+    """A ``GET`` that every anonymous visitor sees the same way: no session (so no login and
+    no session messages) and no message cookie."""
+    from django.contrib.messages.storage.cookie import CookieStorage
+
+    return (
+        request.method == "GET"
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and CookieStorage.cookie_name not in request.COOKIES
+    )
+
+
+def _render_for_anyone(request: HttpRequest, slug: str, language: str, variant: str) -> str:
+    """The page as an anonymous visitor gets it, with the CSRF token and the request's path
+    left as markers (``page_cache.CSRF_MARK``, ``page_cache.PATH_MARK``)."""
+    page = pages.page_for(slug)
+    if page is None:
+        raise Http404
+    anyone = copy.copy(request)
+    anyone.path = page_cache.PATH_MARK
+    anyone.META = {**request.META, "QUERY_STRING": ""}
+    with translation.override(language):
+        return render(
+            anyone,
+            "outreach/page.html",
+            {
+                "page": page,
+                "body": pages.rendered_body(page, language, variant),
+                "form": SignUpForm(),
+                "done": False,
+                "consent": pages.consent_text(page, language),
+                "csrf_token": page_cache.CSRF_MARK,
+            },
+        ).content.decode()
+
+
+def _cached_page(request: HttpRequest, slug: str) -> HttpResponse | None:
+    """The anonymous ``GET`` from the cache, the visit counted; ``None``: no live page."""
+    language = visitor_language(request)
+    cached = page_cache.CachedPage(slug, language)
+    snapshot = cached.snapshot()
+    if snapshot is None:
+        return None
+    cookie = f"dl_v{snapshot['pk']}"
+    chosen = request.COOKIES.get(cookie)
+    variant = pages.pick_variant(snapshot["has_b"], chosen)
+    html = cached.html(
+        snapshot, variant, lambda: _render_for_anyone(request, slug, language, variant)
+    )
+    html = html.replace(page_cache.CSRF_MARK, get_token(request)).replace(
+        page_cache.PATH_MARK, escape(request.get_full_path())
+    )
+    visits.count_visit(snapshot["pk"], variant)
+    response = HttpResponse(html)
+    response.set_cookie(cookie, variant, max_age=REF_AGE, samesite="Lax")
+    return response
+
+
 @require_http_methods(["GET", "POST"])
 def page_view(request, slug: str):
+    if _anonymous_get(request):
+        response = _cached_page(request, slug)
+        if response is None:
+            raise Http404
+        return response
     page = pages.page_for(slug)
     if page is None:
         raise Http404

@@ -16,6 +16,14 @@ attendance and replay.
   attended, the others missed; each gets event ``webinar.attended``/``webinar.missed``
   {webinar_id, registration_id, contact_id} and a timeline entry. The replay is the recording's
   playback address (``getRecordings``).
+* **Training.** A distributor registers *themselves* (``do_register_member``): the registration
+  is theirs (``owner``) with no contact (``contact_id`` empty): they are the member, not a
+  prospect. When such a registration of a webinar linked to an academy lesson
+  (``Webinar.lesson``) is settled as attended (live, BigBlueButton's attendance, an evergreen
+  viewing), or its replay is watched to the end after a missed session
+  (``do_record_replay_watched``), the lesson is completed through the academy's own action
+  (``academy.actions.do_complete_lesson(attended=True)``), which records ``lesson.completed``
+  once however often attendance is settled.
 """
 
 from __future__ import annotations
@@ -34,6 +42,9 @@ from django.utils import timezone
 from django.utils.translation import gettext, override
 from icalendar import Calendar, Event
 
+from downline.academy.access import Locked, lock_reason
+from downline.academy.actions import do_complete_lesson
+from downline.academy.models import Lesson
 from downline.core import events as outbox
 from downline.genealogy.models import Distributor
 
@@ -54,9 +65,14 @@ def do_create_webinar(
     host: Distributor | None = None,
     viewing_times: list[str] | None = None,
     video_url: str = "",
+    lesson: Lesson | None = None,
 ) -> Webinar:
     from django.core.exceptions import ValidationError
 
+    if lesson is not None and lesson.kind != Lesson.Kind.WEBINAR:
+        raise ValidationError(
+            {"lesson": gettext("Only an academy lesson of the kind webinar can be linked.")}
+        )
     if kind == Webinar.Kind.LIVE and starts_at is None:
         raise ValidationError({"starts_at": gettext("A live webinar needs a start time.")})
     if kind == Webinar.Kind.EVERGREEN:
@@ -84,6 +100,7 @@ def do_create_webinar(
         viewing_times=list(viewing_times or []),
         video_url=video_url,
         meeting_id=f"dl-{uuid.uuid4().hex[:16]}",
+        lesson=lesson,
     )
 
 
@@ -206,6 +223,73 @@ def do_register(
                 "contact_id": contact.pk,
             },
             member_id=owner.pk,
+        )
+        _queue_confirmation_and_reminders(registration, now)
+    return registration
+
+
+def member_email(member: Distributor) -> str:
+    """Where a distributor's own invitation goes: their e-mail, else their login's."""
+    email = member.email or (member.user.email if member.user_id else "")
+    return (email or "").strip().lower()
+
+
+def own_registration(webinar: Webinar, member: Distributor) -> Registration | None:
+    """The member's newest registration of themselves (not of a contact) for ``webinar``."""
+    return (
+        Registration.objects.filter(webinar=webinar, owner=member, contact_id=None)
+        .order_by("-session_at", "-pk")
+        .first()
+    )
+
+
+def do_register_member(
+    webinar: Webinar, member: Distributor, *, time_zone: str = "", now: datetime | None = None
+) -> Registration:
+    """Register ``member`` themselves for the next session of ``webinar`` (training: no contact
+    is made). A webinar lesson that is locked for them (a prerequisite, a rank) refuses it.
+    Registering again for the same session returns the registration made."""
+    from django.core.exceptions import ValidationError
+
+    now = now or timezone.now()
+    if webinar.lesson_id is not None:
+        reason = lock_reason(member, webinar.lesson)
+        if reason is not None:
+            raise Locked(reason)
+    session = next_session(webinar, now)
+    if session is None:
+        raise ValidationError({"webinar": gettext("This webinar has no session ahead.")})
+    email = member_email(member)
+    if not email:
+        raise ValidationError(
+            {"email": gettext("Add your e-mail address to your profile to register.")}
+        )
+    language = member.language if member.language in LANGUAGES else "en"
+    with transaction.atomic():
+        Distributor.objects.select_for_update().filter(pk=member.pk).first()
+        existing = Registration.objects.filter(
+            webinar=webinar, email=email, session_at=session
+        ).first()
+        if existing is not None:
+            if existing.owner_id == member.pk and existing.contact_id is None:
+                return existing
+            raise ValidationError(
+                {"email": gettext("Your e-mail address is already registered for this session.")}
+            )
+        registration = Registration.objects.create(
+            webinar=webinar,
+            owner=member,
+            contact_id=None,
+            email=email,
+            name=(member.name or member.member_id)[:200],
+            language=language,
+            time_zone=time_zone,
+            session_at=session,
+        )
+        outbox.record_event(
+            outbox.WEBINAR_REGISTERED,
+            {"webinar_id": webinar.pk, "registration_id": registration.pk, "contact_id": None},
+            member_id=member.pk,
         )
         _queue_confirmation_and_reminders(registration, now)
     return registration
@@ -346,9 +430,6 @@ def poll_live_rooms(now: datetime | None = None) -> int:
 def take_attendance(now: datetime | None = None) -> int:
     """Settle every registration whose session is over (see the module docstring); returns
     how many were settled."""
-    from downline.contacts.actions import do_add_timeline
-    from downline.contacts.models import Contact
-
     now = now or timezone.now()
     settled = 0
     open_regs = Registration.objects.filter(session_at__lt=now, settled_at=None).select_related(
@@ -366,32 +447,110 @@ def take_attendance(now: datetime | None = None) -> int:
             _fetch_replay(webinar)
         for registration in registrations:
             registration.refresh_from_db(fields=["attended"])
-            attended = bool(registration.attended)
-            with transaction.atomic():
-                Registration.objects.filter(pk=registration.pk).update(
-                    attended=attended, settled_at=now
-                )
-                kind = outbox.WEBINAR_ATTENDED if attended else outbox.WEBINAR_MISSED
-                outbox.record_event(
-                    kind,
-                    {
-                        "webinar_id": webinar.pk,
-                        "registration_id": registration.pk,
-                        "contact_id": registration.contact_id,
-                    },
-                    member_id=registration.owner_id,
-                )
-                contact = Contact.objects.filter(pk=registration.contact_id).first()
-                if contact is not None:
-                    do_add_timeline(
-                        contact,
-                        "webinar_attended" if attended else "webinar_missed",
-                        {"webinar": webinar.pk},
-                    )
+            _settle(webinar, registration, bool(registration.attended), now)
             settled += 1
         if webinar.kind == Webinar.Kind.LIVE:
             Webinar.objects.filter(pk=webinar.pk).update(attendance_taken_at=now)
     return settled
+
+
+def _settle(webinar: Webinar, registration: Registration, attended: bool, now: datetime) -> None:
+    """Record one registration's attendance, once (a registration already settled is left
+    alone): its event, the contact's timeline entry, and for
+    a member's own registration of a lesson's webinar, the lesson completed."""
+    from downline.contacts.actions import do_add_timeline
+    from downline.contacts.models import Contact
+
+    with transaction.atomic():
+        changed = Registration.objects.filter(pk=registration.pk, settled_at=None).update(
+            attended=attended, settled_at=now
+        )
+        if not changed:  # settled meanwhile by another worker: its events are recorded
+            return
+        kind = outbox.WEBINAR_ATTENDED if attended else outbox.WEBINAR_MISSED
+        outbox.record_event(
+            kind,
+            {
+                "webinar_id": webinar.pk,
+                "registration_id": registration.pk,
+                "contact_id": registration.contact_id,
+            },
+            member_id=registration.owner_id,
+        )
+        if registration.contact_id is not None:
+            contact = Contact.objects.filter(pk=registration.contact_id).first()
+            if contact is not None:
+                do_add_timeline(
+                    contact,
+                    "webinar_attended" if attended else "webinar_missed",
+                    {"webinar": webinar.pk},
+                )
+        elif attended:
+            complete_webinar_lesson(webinar, registration.owner_id)
+
+
+def complete_webinar_lesson(webinar: Webinar, member_id: int) -> bool:
+    """Complete ``webinar``'s academy lesson for the member who attended it; False when the
+    webinar has no lesson, or the lesson is locked for them now (logged; nothing written)."""
+    if webinar.lesson_id is None:
+        return False
+    lesson = Lesson.objects.select_related("course").get(pk=webinar.lesson_id)
+    member = Distributor.objects.get(pk=member_id)
+    try:
+        with transaction.atomic():
+            do_complete_lesson(member, lesson, attended=True)
+    except Locked as error:
+        logger.warning(
+            "webinar %s attended by %s: lesson %s is locked (%s)",
+            webinar.pk,
+            member.member_id,
+            lesson.pk,
+            error,
+        )
+        return False
+    return True
+
+
+def do_record_replay_watched(registration: Registration, now: datetime | None = None) -> bool:
+    """The member watched the replay of a session to the end: their own registration counts
+    as attended. Settled as missed before, it is settled again as attended (event
+    ``webinar.attended`` with ``replay``); not settled yet, ``take_attendance`` will settle it.
+    Only after the session; True when something changed."""
+    from django.core.exceptions import ValidationError
+
+    now = now or timezone.now()
+    webinar = registration.webinar
+    if registration.contact_id is not None:
+        raise ValidationError({"registration": gettext("Only your own registration counts.")})
+    end = registration.session_at + timedelta(minutes=webinar.duration_minutes)
+    if now < end:
+        raise ValidationError({"registration": gettext("The replay opens after the session.")})
+    with transaction.atomic():
+        current = Registration.objects.select_for_update().get(pk=registration.pk)
+        if current.attended is True:
+            return False
+        if current.settled_at is None:
+            Registration.objects.filter(pk=current.pk).update(attended=True)
+            return True
+        Registration.objects.filter(pk=current.pk).update(attended=True, settled_at=now)
+        outbox.record_event(
+            outbox.WEBINAR_ATTENDED,
+            {
+                "webinar_id": webinar.pk,
+                "registration_id": current.pk,
+                "contact_id": None,
+                "replay": True,
+            },
+            member_id=current.owner_id,
+        )
+        complete_webinar_lesson(webinar, current.owner_id)
+    return True
+
+
+def replay_source(webinar: Webinar) -> str:
+    """The replay a member can watch to the end in the page's own player: a recorded video
+    file (the evergreen recording); BigBlueButton's playback page is only linked."""
+    return webinar.video_url
 
 
 def _fetch_replay(webinar: Webinar) -> None:

@@ -25,6 +25,10 @@ DEBUG = os.environ.get("DOWNLINE_DEBUG", "0") == "1"
 # refuse to start (downline.core.secret_key). DOWNLINE_SECRET_KEY_FILE: where it came from.
 SECRET_KEY, DOWNLINE_SECRET_KEY_FILE = resolve_secret_key(os.environ, VAR_DIR, debug=DEBUG)
 ALLOWED_HOSTS = os.environ.get("DOWNLINE_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+# Capture pages at <slug>.<this domain> as well as at /p/<slug>/ (needs wildcard DNS and TLS).
+DOWNLINE_PAGES_DOMAIN = os.environ.get("DOWNLINE_PAGES_DOMAIN", "")
+if DOWNLINE_PAGES_DOMAIN:
+    ALLOWED_HOSTS.append("." + DOWNLINE_PAGES_DOMAIN.partition(":")[0])
 
 INSTALLED_APPS = [
     "downline.core.admin_apps.DownlineAdminConfig",  # the admin site needs a second factor
@@ -66,6 +70,8 @@ MIDDLEWARE = [
     # /healthz for load balancers: before host checks, HTTPS redirects and sessions
     "downline.core.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # <slug>.DOWNLINE_PAGES_DOMAIN serves that distributor's capture page (off while unset)
+    "downline.outreach.subdomains.PageSubdomainMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -311,6 +317,12 @@ DOWNLINE_VAPID_PRIVATE_KEY = os.environ.get("DOWNLINE_VAPID_PRIVATE_KEY", "")
 DOWNLINE_VAPID_SUBJECT = os.environ.get(
     "DOWNLINE_VAPID_SUBJECT", "mailto:" + parseaddr(DEFAULT_FROM_EMAIL)[1]
 )
+# Seconds an API key may be kept in a process's memory between reads (0: read on every request).
+# Above 0 a revocation reaches every process within that time; ``docs/api.md``.
+DOWNLINE_API_KEY_CACHE_SECONDS = int(os.environ.get("DOWNLINE_API_KEY_CACHE_SECONDS", "0"))
+# Outreach mails sent per committed window: after a worker is killed, at most this many mails
+# are in doubt (marked failed, never sent twice); 1 commits each mail.
+DOWNLINE_MAIL_SEND_WINDOW = int(os.environ.get("DOWNLINE_MAIL_SEND_WINDOW", "20"))
 # Webhooks go to public internet addresses only (``webhooks.destinations``); 1 lets them reach
 # the company's own network too (receivers on private addresses, the tests' 127.0.0.1).
 WEBHOOK_PRIVATE_DESTINATIONS = os.environ.get("DOWNLINE_WEBHOOK_PRIVATE_DESTINATIONS", "") == "1"

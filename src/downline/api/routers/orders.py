@@ -17,7 +17,13 @@ from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Status
 
 from downline.genealogy.models import Distributor
-from downline.orders.actions import do_cancel_order, do_place_order, do_return_order
+from downline.orders.actions import (
+    do_cancel_order,
+    do_place_order_by_reference,
+    do_place_order_with_outcome,
+    do_return_order,
+)
+from downline.orders.fast_place import PlacedOrder
 from downline.orders.models import Order, Product
 
 from .. import audit
@@ -160,26 +166,60 @@ def place_order(request: HttpRequest, payload: OrderIn, idempotency_key: str | N
     """Place a paid order of ``buyer``; its volumes move at once in the open period. 201 when
     written now, 200 when the ``Idempotency-Key`` was used before (the first order, unchanged)."""
     need(request, "orders:write")
-    buyer = Distributor.objects.filter(member_id=payload.buyer).first()
-    if buyer is None:
-        message = _("There is no member %(id)s.") % {"id": payload.buyer}
-        raise ApiProblem(422, message, errors=[("body.buyer", message)])
-    lines = _products(payload)
     key = idempotency_key.strip() if idempotency_key else None
-    seen = key is not None and Order.objects.filter(idempotency_key=key).exists()
+    paid_at = utc_instant(payload.paid_at, "body.paid_at")
+    currency = payload.currency.upper()
+    audit_row = audit.companion(request, "orders.place", 201)
     with transaction.atomic():
-        order = do_place_order(
-            buyer,
-            lines,
-            payload.currency.upper(),
-            paid_at=utc_instant(payload.paid_at, "body.paid_at"),
-            number=payload.number,
-            idempotency_key=key,
-            actor=actor(request),
-        )
-        if not seen:
-            audit.record(request, "orders.place", order.number, 201)
-    return Status(200 if seen else 201, _fresh(order))
+        placed = None
+        if payload.number is None:
+            # PostgreSQL, a plain order: member and products are read with the locks, the
+            # order and its audit row written in one statement (orders.fast_place)
+            placed = do_place_order_by_reference(
+                payload.buyer,
+                [(line.sku, line.quantity) for line in payload.lines],
+                currency,
+                paid_at=paid_at,
+                idempotency_key=key,
+                actor=actor(request),
+                companions=audit_row,
+            )
+        if placed is None:
+            buyer = Distributor.objects.filter(member_id=payload.buyer).first()
+            if buyer is None:
+                message = _("There is no member %(id)s.") % {"id": payload.buyer}
+                raise ApiProblem(422, message, errors=[("body.buyer", message)])
+            placed = do_place_order_with_outcome(
+                buyer,
+                _products(payload),
+                currency,
+                paid_at=paid_at,
+                number=payload.number,
+                idempotency_key=key,
+                actor=actor(request),
+                companions=audit_row,
+            )
+    if not placed.created:
+        return Status(200, _fresh(placed.order))
+    return Status(201, _written(placed))
+
+
+def _written(placed: PlacedOrder) -> dict:
+    """The answer for an order written now, built from what was written (no re-read)."""
+    order = placed.order
+    lines = [
+        {
+            "id": line.pk,
+            "sku": line.sku,
+            "description": line.description,
+            "quantity": line.quantity,
+            "unit_price": line.unit_price,
+            "unit_pv": line.unit_pv,
+            "unit_cv": line.unit_cv,
+        }
+        for line in sorted(placed.lines, key=lambda line: line.pk)
+    ]
+    return {**order_summary(order), "lines": lines}
 
 
 @router.post("/{number}/cancel", response=OrderOut, summary="Cancel an order")
