@@ -19,7 +19,6 @@ from datetime import date, datetime, timedelta
 from typing import Literal
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import IntegerField, Q, QuerySet, Subquery, Value
 from django.db.models.expressions import OuterRef, RawSQL
 from django.db.models.functions import Coalesce
@@ -33,9 +32,9 @@ from ninja import Query, Router
 from downline.academy import selectors as academy
 from downline.academy.models import Certificate, LessonProgress, QuizAttempt, TrainingSummary
 from downline.academy.texts import pick
+from downline.genealogy import sponsor_path
 from downline.genealogy.models import Distributor
 from downline.genealogy.rules import company_today
-from downline.genealogy.tree_sql import downline_cte
 
 from ..auth import need, viewer
 from ..errors import utc_instant
@@ -47,7 +46,7 @@ from ..schemas import (
     QuizResultPage,
     TrainingSummaryPage,
 )
-from .visibility import MAX_DEPTH, member_or_404, not_found
+from .visibility import member_or_404, not_found
 
 router = Router()
 
@@ -62,34 +61,28 @@ CERTIFICATE_STATE = Query(None, description="on today's company date")
 ISSUED_SINCE = Query(None, description="only certificates issued on or after this day")
 
 
-def _team_sql() -> str:
-    """``downline(id, lvl)`` of the team training page: the enrollment downline's
-    distributors (parameters: the member's id, the depth limit)."""
-    return f"WITH RECURSIVE {downline_cte('enrollment', distributors_only=True)}"
-
-
-def team_levels(member: Distributor, ids: list[int]) -> dict[int, int]:
-    """Member pk → levels below ``member`` for the ``ids`` in its team (``member`` itself: 0)."""
-    levels = {member.pk: 0} if member.pk in ids else {}
-    others = [pk for pk in ids if pk != member.pk]
-    if not others:
-        return levels
-    marks = ", ".join(["%s"] * len(others))
-    sql = _team_sql() + f" SELECT id, lvl FROM downline WHERE id IN ({marks})"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [member.pk, MAX_DEPTH, *others])
-        levels.update(dict(cursor.fetchall()))
-    return levels
+def _stored_path(member: Distributor) -> str:
+    """The member's stored sponsor path, read now (the key's member object may be kept)."""
+    found = Distributor.objects.filter(pk=member.pk).values_list("sponsor_path", flat=True)
+    return found.first() or ""
 
 
 def trainees(member: Distributor | None) -> QuerySet[Distributor]:
     """The distributors whose training summary the caller may read: all for a key; for a
-    personal token its member and their enrollment downline's distributors (the team page)."""
+    personal token its member and their enrollment downline's distributors (the team page,
+    ``academy.selectors.team_report``: a range of the stored sponsor path)."""
     rows = Distributor.objects.filter(kind=Distributor.Kind.DISTRIBUTOR)
     if member is None:
         return rows
-    team = RawSQL(_team_sql() + " SELECT id FROM downline", [member.pk, MAX_DEPTH])
-    return rows.filter(Q(pk=member.pk) | Q(pk__in=team))
+    below, params = sponsor_path.below_condition(
+        "sponsor_path", _stored_path(member), include_self=True
+    )
+    return rows.filter(pk__in=RawSQL(f"SELECT id FROM {sponsor_path.TABLE} WHERE {below}", params))
+
+
+def level_below(member_path: str, row_path: str) -> int:
+    """Levels from the viewer down to a member of its team (the viewer itself: 0)."""
+    return row_path.count("/") - member_path.count("/")
 
 
 def _with_summary(rows: QuerySet[Distributor]) -> QuerySet[Distributor]:
@@ -150,13 +143,13 @@ def list_summaries(
         rows = rows.filter(member_id=member)
     result = page(rows, cursor=cursor, limit=limit, render=lambda row: row)
     found = result["items"]
-    levels = team_levels(who, [row.pk for row in found]) if who is not None else {}
+    top = _stored_path(who) if who is not None else ""
     result["items"] = [
         {
             "member_id": row.member_id,
             "name": row.name,
             "joined_on": row.joined_on,
-            "level": levels.get(row.pk) if who is not None else None,
+            "level": level_below(top, row.sponsor_path) if who is not None else None,
             "lessons_started": row.touched,
             "lessons_completed": row.done,
             "last_activity_at": row.last_at,
