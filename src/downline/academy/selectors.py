@@ -3,11 +3,12 @@ the KPIs, and the selectors other apps use (``docs/academy.md``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import get_language
 
@@ -320,8 +321,9 @@ SELECT 1, member_id, name, joined_on, lvl, done, last_at, failed_twice, flag, pk
 # --- for other apps (docs/academy.md) ------------------------------------------------------
 
 
-def started_or_completed(member_pks: list[int]) -> dict[int, int]:
-    """Member pk → number of lessons completed (0 for members who only started)."""
+def started_or_completed(member_pks: Iterable[int] | QuerySet) -> dict[int, int]:
+    """Member pk → number of lessons completed (0 for members who only started); a query of
+    ids is read as one sub-select."""
     rows = (
         LessonProgress.objects.filter(member_id__in=member_pks)
         .values("member_id")

@@ -42,9 +42,9 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
+from downline.academy.selectors import started_or_completed
 from downline.calendar import bounds_for_instant
 from downline.compensation.models import Run
 from downline.compensation.plans import loaded_plan, plan_version_for
@@ -161,7 +161,7 @@ def newcomers(day: date) -> tuple[Found, Found]:
         [template % (n,) for n in day_n[rows].tolist()],
         sponsor_pks[rows].tolist(),
     )
-    lessons = _lessons(
+    lessons = started_or_completed(
         Distributor.objects.filter(
             kind=Distributor.Kind.DISTRIBUTOR,
             status=Distributor.Status.ACTIVE,
@@ -170,26 +170,14 @@ def newcomers(day: date) -> tuple[Found, Found]:
             joined_on__lte=day,
         ).values("pk")
     )
-    if lessons is not None:
-        done = np.asarray([pk for pk, n in lessons.items() if n], dtype=np.int64)
-        rows = np.flatnonzero(~np.isin(pks, done))
-        no_lesson.extend(
-            pks[rows].tolist(),
-            [template % (n,) for n in day_n[rows].tolist()],
-            sponsor_pks[rows].tolist(),
-        )
+    done = np.asarray([pk for pk, n in lessons.items() if n], dtype=np.int64)
+    rows = np.flatnonzero(~np.isin(pks, done))
+    no_lesson.extend(
+        pks[rows].tolist(),
+        [template % (n,) for n in day_n[rows].tolist()],
+        sponsor_pks[rows].tolist(),
+    )
     return no_order, no_lesson
-
-
-def _lessons(members: QuerySet) -> dict[int, int] | None:
-    """Lessons completed per member of ``members`` (a query of their ids, which the academy's
-    selector reads as one sub-select instead of a list of ids sent as parameters), or ``None``
-    while the academy offers no such read."""
-    try:
-        from downline.academy.selectors import started_or_completed
-    except ImportError:
-        return None
-    return started_or_completed(members)
 
 
 def _period_of(day: date) -> tuple[Period | None, object]:
