@@ -505,23 +505,7 @@ def _place_order_general(
         line.order = order
     OrderLine.objects.bulk_create(order_lines)
     _move_volumes(order, sign=1, period_id=period.pk)
-    outbox.record_event(
-        outbox.ORDER_PAID,
-        {
-            "order": order.number,
-            "member": credited.member_id,
-            "buyer": buyer.member_id,
-            "customer_order": order.is_customer_order,
-            "kind": order.kind,
-            "currency": order.currency,
-            "amount": order.amount,
-            "pv": order.pv,
-            "cv": order.cv,
-            "period": period.code,
-            "paid_at": order.paid_at.isoformat(),
-        },
-        member_id=credited.pk,
-    )
+    outbox.record_event(outbox.ORDER_PAID, fast_place.paid_payload(order), member_id=credited.pk)
     for row in companions(order.number) if companions is not None else ():
         row.save(force_insert=True)
     return PlacedOrder(order=order, lines=order_lines, created=True)

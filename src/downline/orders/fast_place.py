@@ -391,8 +391,9 @@ def _select_from_order(
     return columns, f"SELECT {selected} FROM o"
 
 
-def _event(order: Order) -> Event:
-    payload = {
+def paid_payload(order: Order) -> dict[str, object]:
+    """The ``order.paid`` event's payload (docs/webhooks.md), the same on both paths."""
+    return {
         "order": order.number,
         "member": order.distributor.member_id,
         "buyer": order.buyer.member_id,
@@ -405,11 +406,14 @@ def _event(order: Order) -> Event:
         "period": order.period.code,
         "paid_at": order.paid_at.isoformat(),
     }
+
+
+def _event(order: Order) -> Event:
     return Event(
         kind=outbox.ORDER_PAID,
         occurred_at=timezone.now(),
         member_id=order.distributor_id,
-        payload=payload,
+        payload=paid_payload(order),
     )
 
 
