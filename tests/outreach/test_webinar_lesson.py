@@ -168,6 +168,11 @@ def test_lesson_page_links_to_the_webinar(team, live, webinar_lesson):
     page = client.get(f"/academy/lessons/{webinar_lesson.pk}/").content.decode()
     target = reverse("outreach:webinar_training", args=[live.pk])
     assert f'href="{target}"' in page
+    assert "Tea business intro" in page
+    german = client.get(
+        f"/academy/lessons/{webinar_lesson.pk}/", HTTP_ACCEPT_LANGUAGE="de"
+    ).content.decode()
+    assert "Tee-Einführung" in german  # the webinar's title in the reader's language
     with time_machine.travel(NOW, tick=False):
         training = client.get(target).content.decode()
     assert "Tea business intro" in training

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.translation import get_language
 
 from ..selectors import dashboard_card
+from ..texts import pick
 
 register = template.Library()
 
@@ -29,3 +31,11 @@ def cert_state_label(state: str) -> str:
         "revoked": _("revoked"),
         "failed": _("not passed"),
     }.get(state, state)
+
+
+@register.filter
+def title_in_language(content) -> str:
+    """The ``title`` of a ``{language: {"title": …}}`` mapping (a linked webinar's texts) in the
+    reader's language, with the academy's fallback (``texts.pick``)."""
+    titles = {code: (entry or {}).get("title", "") for code, entry in (content or {}).items()}
+    return pick(titles, (get_language() or "en")[:2])
