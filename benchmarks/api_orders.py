@@ -77,6 +77,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="DOWNLINE_API_KEY_CACHE_SECONDS for the server (0: the key is read per request)",
     )
     parser.add_argument("--keep", action="store_true", help="do not drop the database at the end")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="use the database as a --keep run left it (a new key; orders already there stay)",
+    )
     return parser.parse_args(argv)
 
 
@@ -154,6 +159,36 @@ def setup(args: argparse.Namespace) -> tuple[str, list[str]]:
 
     connections.close_all()
     return token, buyers
+
+
+def reuse() -> tuple[str, list[str]]:
+    """A new key and the buyers of a database that an earlier ``--keep`` run left."""
+    import django
+
+    django.setup()
+    from django.db import connections
+
+    from downline.api.actions import do_create_api_key
+    from downline.genealogy.models import Distributor
+
+    token = do_create_api_key(name="benchmark", scopes=["orders:write"], created_by=None).token
+    buyers = list(
+        Distributor.objects.filter(
+            kind=Distributor.Kind.DISTRIBUTOR, status=Distributor.Status.ACTIVE
+        ).values_list("member_id", flat=True)
+    )
+    connections.close_all()
+    return token, buyers
+
+
+def stored_orders() -> int:
+    from django.db import connections
+
+    from downline.orders.models import Order
+
+    count = Order.objects.count()
+    connections.close_all()
+    return count
 
 
 def start_server(args: argparse.Namespace) -> subprocess.Popen:
@@ -309,7 +344,7 @@ def check_volumes(created: int, warmed: int) -> bool:
         say(f"period {period.code}: {len(differences)} live volume rows differ from the orders")
         exact = exact and not differences
     stored = Order.objects.count()
-    say(f"orders stored: {stored:,}; 201 answers: {created:,} (and the warm-up's {warmed:,})")
+    say(f"orders stored: {stored:,}; 201 answers: {created:,} (and {warmed:,} before)")
     return exact and stored == created + warmed
 
 
@@ -331,14 +366,16 @@ def main(argv: list[str] | None = None) -> int:
         f"python {platform.python_version()}, {os.cpu_count()} cores, "
         f"{args.clients} clients, gunicorn {args.workers}×{args.threads}"
     )
-    admin_execute(
-        args.server,
-        f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)',
-        f'CREATE DATABASE "{args.database}"',
-    )
+    if not args.reuse:
+        admin_execute(
+            args.server,
+            f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)',
+            f'CREATE DATABASE "{args.database}"',
+        )
     server = None
     try:
-        token, buyers = setup(args)
+        token, buyers = reuse() if args.reuse else setup(args)
+        earlier = stored_orders()
         server = start_server(args)
         warmed = 0
         if args.warmup > 0:
@@ -386,7 +423,7 @@ def main(argv: list[str] | None = None) -> int:
             f"rate-limit counters: {'Redis ' + args.redis if args.redis else 'database cache'}; "
             f"API keys kept {args.key_cache_seconds:g} s per process"
         )
-        exact = check_volumes(len(latencies), warmed)
+        exact = check_volumes(len(latencies), warmed + earlier)
         say("live volumes exact: " + ("yes" if exact else "NO"))
         return 0 if exact and not errors else 1
     finally:

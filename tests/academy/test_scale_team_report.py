@@ -13,7 +13,7 @@ from django.utils import timezone
 from downline.academy import actions
 from downline.academy.models import TrainingSummary
 from downline.academy.selectors import STUCK_DAYS, team_report
-from downline.genealogy.actions import do_enroll, do_move
+from downline.genealogy.actions import do_enroll, do_move, do_recount_network
 from downline.genealogy.models import Distributor
 from downline.genealogy.tree_sql import ENROLLMENT, downline_cte
 
@@ -109,5 +109,18 @@ def test_after_a_move_the_old_sponsor_no_longer_sees_the_moved_team(net, wide, s
     moved = {wide[m].pk for m in ("E1", "E11", "E12", "E111")}
     assert not moved & {r["pk"] for r in team_report(net.alice, per_page=100).rows}
     assert moved <= {r["pk"] for r in team_report(net.dave, per_page=100).rows}
+    for member in Distributor.objects.filter(kind="distributor"):
+        assert_same(member)
+
+
+def test_a_repair_of_the_stored_paths_reaches_the_summaries_copies(net, wide):
+    """``do_recount_network`` rewrites paths written around the actions; the summaries' copies
+    (read by the report's counts) follow in the same call (``hooks.SPONSOR_PATHS_REBUILT``)."""
+    TrainingSummary.objects.update(sponsor_path="")
+    Distributor.objects.filter(pk=wide["E11"].pk).update(sponsor_path="")
+    do_recount_network()
+    paths = dict(Distributor.objects.values_list("pk", "sponsor_path"))
+    copies = list(TrainingSummary.objects.values_list("member_id", "sponsor_path"))
+    assert copies and all(path == paths[pk] for pk, path in copies)
     for member in Distributor.objects.filter(kind="distributor"):
         assert_same(member)

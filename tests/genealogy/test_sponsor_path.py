@@ -33,7 +33,7 @@ def assert_paths_match_the_tree() -> None:
 
 def below_by_path(member: Distributor) -> set[int]:
     path = Distributor.objects.values_list("sponsor_path", flat=True).get(pk=member.pk)
-    condition, params = sponsor_path.below_condition("d.sponsor_path", path)
+    condition, params = sponsor_path.below_condition(path, alias="d")
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT d.id FROM {sponsor_path.TABLE} d WHERE {condition}", params)
         return {row[0] for row in cursor.fetchall()}
@@ -110,23 +110,37 @@ def test_random_moves_keep_every_path_and_every_subtree_exact(net, unilevel, see
         assert below_by_path(net[member_id]) == below_by_walk(net[member_id]), member_id
 
 
-def test_a_deep_member_is_found_by_the_full_path_beyond_the_indexed_prefix(
-    net, unilevel, monkeypatch
-):
+def test_a_deep_member_is_found_by_the_full_path_beyond_the_indexed_prefix(net, unilevel):
+    """Paths longer than the indexed key (2,000 characters: here about 550 levels) are found
+    by the key's equality and the full path, before and after a move inside the deep part."""
     net.enroll("D0")
-    for number in range(1, 12):
-        net.enroll(f"D{number}", f"D{number - 1}")
-    monkeypatch.setattr(sponsor_path, "INDEX_CHARS", 8)
-    for number in range(12):
-        member = net[f"D{number}"]
-        assert below_by_path(member) == below_by_walk(member)
-    assert do_change_sponsor("D9", "D2", reason="shorter", effective_at=net.tick())
+    parent = net["D0"]
+    for number in range(1, 560):  # written directly: 560 enrollments would take long
+        parent = Distributor.objects.create(
+            member_id=f"D{number}",
+            sponsor=parent,
+            placement_parent=parent,
+            placement_position=1,
+            joined_on=parent.joined_on,
+        )
+    do_recount_network()
+    deep = net["D559"]
+    assert len(deep.sponsor_path) > sponsor_path.INDEX_CHARS
+    assert deep.sponsor_path_key == deep.sponsor_path[: sponsor_path.INDEX_CHARS]
+    assert deep.sponsor_depth == 559  # D0 is the root
+    for member_id in ("D0", "D100", "D520", "D540", "D555"):
+        member = net[member_id]
+        assert below_by_path(member) == below_by_walk(member), member_id
+    assert len(net["D540"].sponsor_path) > sponsor_path.INDEX_CHARS
+    assert do_change_sponsor("D550", "D530", reason="shorter", effective_at=net.tick())
     assert_paths_match_the_tree()
-    assert below_by_path(net["D2"]) == below_by_walk(net["D2"])
+    for member_id in ("D530", "D540", "D550"):
+        member = net[member_id]
+        assert below_by_path(member) == below_by_walk(member), member_id
 
 
 def test_a_member_without_a_path_has_nobody_below():
-    assert sponsor_path.below_condition("d.sponsor_path", "") == ("1 = 0", [])
+    assert sponsor_path.below_condition("", alias="d") == ("1 = 0", [])
 
 
 def test_an_import_fills_the_path_of_every_new_member_also_under_existing_ones(

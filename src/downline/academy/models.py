@@ -22,6 +22,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from downline.genealogy.models import sponsor_depth_field, sponsor_path_key_field
+
 LANGUAGES = ("en", "ru", "pl", "de")
 
 
@@ -401,7 +403,13 @@ class ScormState(models.Model):
 class TrainingSummary(models.Model):
     """One row per member who started learning, kept by the actions that write progress and
     attempts, so that a sponsor's team report reads one row per member instead of aggregating
-    millions of progress rows (``selectors.team_report``). ``rebuild_summaries`` recomputes it."""
+    millions of progress rows (``selectors.team_report``). ``rebuild_summaries`` recomputes it.
+
+    ``sponsor_path`` is a copy of the member's stored sponsor path (``genealogy.sponsor_path``),
+    with the same generated prefix and depth: a sponsor's team is one range of its index, which
+    carries the counts, so the report counts a team without reading the distributor table. The
+    copy is taken when the row is made and kept by ``summary.follow_sponsor_move`` and
+    ``summary.copy_sponsor_paths``, in the transaction of the move or repair (``core.hooks``)."""
 
     member = models.OneToOneField(
         "genealogy.Distributor", on_delete=models.CASCADE, primary_key=True, related_name="+"
@@ -414,6 +422,9 @@ class TrainingSummary(models.Model):
         _("progress not yet counted in the KPIs"), default=True, db_default=True
     )
     kpi_version = models.PositiveIntegerField(_("progress writes"), default=0, db_default=0)
+    sponsor_path = models.TextField(_("sponsor path"), default="", db_default="", editable=False)
+    sponsor_path_key = sponsor_path_key_field()
+    sponsor_depth = sponsor_depth_field()
 
     class Meta:
         verbose_name = _("training summary")
@@ -421,6 +432,11 @@ class TrainingSummary(models.Model):
         indexes = (
             models.Index(
                 fields=["member"], name="summary_kpi_pending", condition=Q(kpi_pending=True)
+            ),
+            models.Index(
+                fields=["sponsor_path_key"],
+                include=["member", "sponsor_depth", "touched", "last_at", "failed_twice"],
+                name="summary_team_idx",
             ),
         )
 

@@ -242,79 +242,103 @@ TEAM_FILTERS = ("all", "not_started", "stuck", "failed_twice")
 
 
 def team_report(
-    sponsor: Distributor, *, status: str = "all", page: int = 1, per_page: int = 50, today=None
+    sponsor: Distributor, *, status: str = "all", page: int = 1, per_page: int = 50
 ) -> TeamPage:
-    """The training progress of ``sponsor``'s enrollment downline (never beyond), in SQL: the
-    distributors whose stored sponsor path lies below the sponsor's (one index range scan,
-    ``genealogy.sponsor_path``) joined with each member's ``TrainingSummary`` (lessons
-    completed, last activity, quizzes failed twice without a pass), counted per status and
-    paginated; the level is the difference of the path depths. ``status`` filters: not_started
-    (no progress), stuck (started, nothing for 14 days), failed_twice."""
+    """The training progress of ``sponsor``'s enrollment downline (never beyond), counted per
+    status and paginated (by level, then id; the level is the difference of the depths).
+
+    The team is one range of the stored sponsor path (``genealogy.sponsor_path``), read twice
+    from indexes alone: the distributors' key index gives who is in the team (and their
+    depth), the training summaries' copy of the path gives the started members' counts. So
+    ``not_started`` = team − started; ``failed_twice`` = started with a quiz failed twice and
+    not passed; ``stuck`` = started, no such quiz, nothing for ``STUCK_DAYS``; ``active`` = the
+    rest. A page of everyone or of the not-started is cut from the distributors' range (the
+    not-started: no started summary with the same key, a merge of the two ranges), a page of
+    the stuck or failed from the summaries' range; then only its rows are joined."""
     if status not in TEAM_FILTERS:
         status = "all"
-    today = today or company_today()
     stuck_before = timezone.now() - timedelta(days=STUCK_DAYS)
-    summaries = TrainingSummary._meta.db_table
     members = Distributor._meta.db_table
-    top_path = (
-        Distributor.objects.filter(pk=sponsor.pk).values_list("sponsor_path", flat=True).first()
-        or ""
-    )
-    below, below_params = sponsor_path.below_condition("d.sponsor_path", top_path)
-    sql = f"""
-WITH flagged AS (
-    SELECT d.id, {sponsor_path.depth_sql("d.sponsor_path")} - %s AS lvl,
-        COALESCE(s.completed, 0) AS done, s.last_at,
-        COALESCE(s.failed_twice, 0) AS failed_twice,
-        CASE WHEN s.member_id IS NULL OR s.touched = 0 THEN 'not_started'
-             WHEN s.failed_twice > 0 THEN 'failed_twice'
-             WHEN s.last_at < %s THEN 'stuck'
-             ELSE 'active' END AS flag
-    FROM {members} d LEFT JOIN {summaries} s ON s.member_id = d.id
-    WHERE {below} AND d.kind = 'distributor'
-)
-"""
-    params = [top_path.count("/"), stuck_before, *below_params]
-    where = "" if status == "all" else "WHERE f.flag = %s"
-    extra = [] if status == "all" else [status]
-    page = max(1, page)
-    # one statement: the range is read once; the counts per status and the page come together
-    statement = (
-        sql
-        + f""",
-counts AS (SELECT flag, COUNT(*) AS n FROM flagged GROUP BY flag),
-chosen AS (SELECT * FROM flagged f {where} ORDER BY f.lvl, f.id LIMIT %s OFFSET %s),
-page AS (
-    SELECT d.member_id, d.name, d.joined_on, f.lvl, f.done, f.last_at, f.failed_twice, f.flag,
-        d.id AS pk
-    FROM chosen f JOIN {members} d ON d.id = f.id
-)
-SELECT 0, NULL, NULL, NULL, 0, 0, NULL, 0, flag, n FROM counts
-UNION ALL
-SELECT 1, member_id, name, joined_on, lvl, done, last_at, failed_twice, flag, pk FROM page"""
-    )
+    summaries = TrainingSummary._meta.db_table
+    top = Distributor.objects.filter(pk=sponsor.pk).values_list("sponsor_path", flat=True).first()
+    top_path = top or ""
+    in_team, team_params = sponsor_path.below_condition(top_path, alias="d")
+    started_in_team, started_params = sponsor_path.below_condition(top_path, alias="s")
+    team = f"{in_team} AND d.kind = 'distributor'"
 
-    def run(number: int) -> tuple[dict[str, int], list[dict]]:
-        with connection.cursor() as cursor:
-            cursor.execute(statement, params + extra + [per_page, (number - 1) * per_page])
-            fetched = cursor.fetchall()
-        found_counts = {row[8]: row[9] for row in fetched if row[0] == 0}
-        keys = ("member_id", "name", "joined_on", "lvl", "done", "last_at", "failed_twice", "flag")
-        found = [
-            dict(zip(keys, row[1:9], strict=True)) | {"pk": row[9]}
-            for row in fetched
-            if row[0] == 1
-        ]
-        found.sort(key=lambda r: (r["lvl"], r["pk"]))
-        return found_counts, found
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT (SELECT COUNT(*) FROM {members} d WHERE {team}),
+                COALESCE(SUM(CASE WHEN s.touched > 0 THEN 1 ELSE 0 END), 0),
+                COALESCE(SUM(CASE WHEN s.touched > 0 AND s.failed_twice > 0 THEN 1 ELSE 0 END), 0),
+                COALESCE(SUM(CASE WHEN s.touched > 0 AND s.failed_twice = 0 AND s.last_at < %s
+                    THEN 1 ELSE 0 END), 0)
+            FROM {summaries} s WHERE {started_in_team}""",
+            [*team_params, stuck_before, *started_params],
+        )
+        everyone, started, failed, stuck = cursor.fetchone()
+    counts = {
+        "all": everyone,
+        "not_started": everyone - started,
+        "failed_twice": failed,
+        "stuck": stuck,
+        "active": started - failed - stuck,
+    }
 
-    counts, rows = run(page)
-    total = sum(counts.values()) if status == "all" else counts.get(status, 0)
+    ahead = ""  # a materialized step before the page, for the not-started
+    if status == "all":
+        chosen = f"""SELECT d.id, d.sponsor_depth FROM {members} d WHERE {team}
+            ORDER BY d.sponsor_depth, d.id LIMIT %s OFFSET %s"""
+        chosen_params = team_params
+    elif status == "not_started":
+        # materialized: with the page's LIMIT next to it the planner would probe the summaries
+        # once per team member instead of merging the two ranges once
+        ahead = f"""unstarted AS MATERIALIZED (
+            SELECT d.id, d.sponsor_depth FROM {members} d WHERE {team} AND NOT EXISTS (
+                SELECT 1 FROM {summaries} s
+                WHERE s.sponsor_path_key = d.sponsor_path_key AND s.member_id = d.id
+                AND s.touched > 0 AND {started_in_team})),"""
+        chosen = """SELECT id, sponsor_depth FROM unstarted
+            ORDER BY sponsor_depth, id LIMIT %s OFFSET %s"""
+        chosen_params = [*team_params, *started_params]
+    else:
+        flagged = (
+            "s.failed_twice > 0"
+            if status == "failed_twice"
+            else "s.failed_twice = 0 AND s.last_at < %s"
+        )
+        chosen = f"""SELECT s.member_id AS id, s.sponsor_depth FROM {summaries} s
+            WHERE {started_in_team} AND s.touched > 0 AND {flagged}
+            ORDER BY s.sponsor_depth, s.member_id LIMIT %s OFFSET %s"""
+        chosen_params = [*started_params, *([] if status == "failed_twice" else [stuck_before])]
+    statement = f"""WITH {ahead} chosen AS ({chosen})
+        SELECT d.member_id, d.name, d.joined_on, c.sponsor_depth - %s, COALESCE(s.completed, 0),
+            s.last_at, COALESCE(s.failed_twice, 0),
+            CASE WHEN s.member_id IS NULL OR s.touched = 0 THEN 'not_started'
+                 WHEN s.failed_twice > 0 THEN 'failed_twice'
+                 WHEN s.last_at < %s THEN 'stuck'
+                 ELSE 'active' END, d.id
+        FROM chosen c JOIN {members} d ON d.id = c.id LEFT JOIN {summaries} s ON s.member_id = c.id
+        WHERE {team}
+        ORDER BY c.sponsor_depth, c.id"""
+    total = counts[status]
     num_pages = max(1, -(-total // per_page))
-    if page > num_pages:
-        page = num_pages
-        counts, rows = run(page)
-    counts["all"] = sum(counts.values())
+    page = min(max(1, page), num_pages)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            statement,
+            [
+                *chosen_params,
+                per_page,
+                (page - 1) * per_page,
+                sponsor_path.depth_of(top_path) if top else 0,
+                stuck_before,
+                *team_params,
+            ],
+        )
+        fetched = cursor.fetchall()
+    keys = ("member_id", "name", "joined_on", "lvl", "done", "last_at", "failed_twice", "flag")
+    rows = [dict(zip(keys, row[:8], strict=True)) | {"pk": row[8]} for row in fetched]
     return TeamPage(rows, page, num_pages, total, counts)
 
 

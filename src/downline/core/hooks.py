@@ -131,6 +131,17 @@ SUBTREE_MOVED = Hook(
 subtree's group volume from the old parent's chain to the new one
 (``orders.volumes.shift_subtree_volumes``)."""
 
+SPONSOR_PATHS_REBUILT = Hook(
+    "sponsor_paths_rebuilt",
+    arguments=(),
+    required=False,
+    in_transaction=False,
+)
+"""Fired by ``genealogy.sponsor_path.rebuild_all`` after it rewrote stored sponsor paths (a
+repair, a bulk load), in the caller's transaction if there is one. Apps that keep a copy of
+the paths (the academy's training summaries) copy them again; a sponsor move of one subtree
+fires ``SUBTREE_MOVED`` instead."""
+
 LEDGER_CHECKS = Hook(
     "ledger_checks",
     arguments=("deep",),

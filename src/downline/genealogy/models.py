@@ -11,12 +11,38 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Substr
+from django.db.models.functions import Length, Replace, Substr
 from django.utils.translation import gettext_lazy as _
 
 from downline.core.phrases import render_stored
 
 from . import reasons  # noqa: F401  (registers the reason phrases rendered below)
+
+SPONSOR_PATH_KEY_CHARS = 2000
+"""Characters of ``sponsor_path`` kept in the indexed ``sponsor_path_key``: a btree entry must
+stay under ~2.7 kB on PostgreSQL (every member less than ~250 levels deep fits whole)."""
+
+
+def sponsor_path_key_field() -> models.GeneratedField:
+    """The indexed prefix of a ``sponsor_path`` column, written by the database (bytewise
+    ``COLLATE "C"`` on PostgreSQL, set by the migration that adds it)."""
+    return models.GeneratedField(
+        expression=Substr("sponsor_path", 1, SPONSOR_PATH_KEY_CHARS),
+        output_field=models.TextField(),
+        db_persist=True,
+        verbose_name=_("sponsor path prefix"),
+    )
+
+
+def sponsor_depth_field() -> models.GeneratedField:
+    """Levels below the root of a ``sponsor_path`` column: its ``/`` count minus two (the
+    root's ``/1/`` is 0), written by the database."""
+    return models.GeneratedField(
+        expression=Length("sponsor_path") - Length(Replace("sponsor_path", models.Value("/"))) - 2,
+        output_field=models.IntegerField(),
+        db_persist=True,
+        verbose_name=_("levels below the root"),
+    )
 
 
 class Distributor(models.Model):
@@ -100,6 +126,8 @@ class Distributor(models.Model):
         editable=False,
         help_text=_("the ids from the root of the enrollment tree down to this member"),
     )
+    sponsor_path_key = sponsor_path_key_field()
+    sponsor_depth = sponsor_depth_field()
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -141,7 +169,11 @@ class Distributor(models.Model):
                 fields=["placement_parent", "placement_position", "member_id"],
                 name="placement_children_idx",
             ),
-            models.Index(Substr("sponsor_path", 1, 2000), name="sponsor_path_idx"),
+            models.Index(
+                fields=["sponsor_path_key"],
+                include=["id", "sponsor_depth", "kind"],
+                name="sponsor_path_key_idx",
+            ),
         )
 
     def __str__(self) -> str:

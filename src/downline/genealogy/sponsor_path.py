@@ -13,22 +13,27 @@ migration's backfill, repairs, benchmark loads).
 
 Queries. Because every path of a subtree starts with the top member's path ``P``, and ``/`` is
 the character just before ``0`` in byte order, "everyone strictly below X" is the range
-``P < path < P[:-1] + "0"``: one index range scan. Comparisons must be bytewise: the column is
-``COLLATE "C"`` on PostgreSQL (migration ``0004_sponsor_path``); SQLite compares bytes anyway.
-A btree entry must stay small (PostgreSQL refuses entries over ~2.7 kB), so the index holds the
-first ``INDEX_CHARS`` characters of the path; for a top member whose own path is shorter than
-that (every member less than ~250 levels deep) the range over the indexed prefix is exact, for
-deeper ones the full path is checked as well (``below_condition``).
+``P < path < P[:-1] + "0"``: one index range scan. Comparisons must be bytewise: the columns are
+``COLLATE "C"`` on PostgreSQL (migrations ``0004_sponsor_path`` and ``0005_sponsor_path_key``);
+SQLite compares bytes anyway. A btree entry must stay small (PostgreSQL refuses entries over
+~2.7 kB), so the index is on ``sponsor_path_key``, the first ``INDEX_CHARS`` characters of the
+path, which the database writes itself (a generated column) with ``sponsor_depth`` next to it;
+the index carries id, depth and kind, so a subtree's members and levels are read from the index
+alone. For a top member whose own path is shorter than ``INDEX_CHARS`` (every member less than
+~250 levels deep) the range over the key is exact; for deeper ones the full path is checked as
+well (``below_condition``).
 """
 
 from __future__ import annotations
 
 from django.db import connection
 
-from .models import Distributor
+from downline.core import hooks
+
+from .models import SPONSOR_PATH_KEY_CHARS, Distributor
 
 TABLE = Distributor._meta.db_table
-INDEX_CHARS = 2000
+INDEX_CHARS = SPONSOR_PATH_KEY_CHARS
 
 
 def child_path(parent_path: str | None, member_pk: int) -> str:
@@ -46,23 +51,21 @@ def depth_sql(column: str) -> str:
     return f"(LENGTH({column}) - LENGTH(REPLACE({column}, '/', '')))"
 
 
-def _prefix_sql(column: str) -> str:
-    function = "SUBSTRING" if connection.vendor == "postgresql" else "SUBSTR"
-    return f"{function}({column}, 1, {INDEX_CHARS})"
-
-
-def below_condition(column: str, path: str, *, include_self: bool = False) -> tuple[str, list]:
-    """SQL condition (and its parameters) for "``column`` is a path strictly below ``path``"
-    (or equal to it with ``include_self``), written so that the prefix index serves it."""
+def below_condition(path: str, *, alias: str = "", include_self: bool = False) -> tuple[str, list]:
+    """SQL condition (and its parameters) for "the member is strictly below ``path``" (or is
+    the member at ``path`` with ``include_self``), on the distributor table (or another table
+    with the same ``sponsor_path_key`` and ``sponsor_path`` columns) under ``alias``, written
+    so that the key index serves it."""
     if not path.startswith("/") or not path.endswith("/") or len(path) < 3:
         return "1 = 0", []  # no stored path: nobody is known to be below (never everyone)
     upper = path[:-1] + "0"
-    prefix = _prefix_sql(column)
+    key = f"{alias}.sponsor_path_key" if alias else "sponsor_path_key"
     low = ">=" if include_self else ">"
     if len(path) < INDEX_CHARS:
-        return f"{prefix} {low} %s AND {prefix} < %s", [path, upper]
+        return f"{key} {low} %s AND {key} < %s", [path, upper]
+    full = f"{alias}.sponsor_path" if alias else "sponsor_path"
     return (
-        f"{prefix} = %s AND {column} {low} %s AND {column} < %s",
+        f"{key} = %s AND {full} {low} %s AND {full} < %s",
         [path[:INDEX_CHARS], path, upper],
     )
 
@@ -74,7 +77,7 @@ def rewrite_subtree(old_path: str, new_path: str) -> int:
         return 0
     if not old_path:  # a member written around the actions: recompute every path instead
         return rebuild_all()
-    condition, params = below_condition("sponsor_path", old_path, include_self=True)
+    condition, params = below_condition(old_path, include_self=True)
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {TABLE} SET sponsor_path = %s || SUBSTR(sponsor_path, %s) WHERE {condition}",
@@ -85,7 +88,8 @@ def rewrite_subtree(old_path: str, new_path: str) -> int:
 
 def rebuild_all() -> int:
     """Recompute every member's path from ``sponsor_id`` with one recursive statement; returns
-    the rows written (members unreachable from the root, in a cycle, keep an empty path)."""
+    the rows written (members unreachable from the root, in a cycle, keep an empty path). When
+    some path changed, ``hooks.SPONSOR_PATHS_REBUILT`` fires for the apps that copy paths."""
     sql = f"""
 WITH RECURSIVE walk(id, path) AS (
     SELECT id, '/' || CAST(id AS TEXT) || '/' FROM {TABLE} WHERE sponsor_id IS NULL
@@ -97,10 +101,13 @@ WHERE {TABLE}.id = walk.id AND {TABLE}.sponsor_path <> walk.path
 """
     with connection.cursor() as cursor:
         cursor.execute(sql)
-        if cursor.rowcount >= 0:
-            return cursor.rowcount
-        cursor.execute("SELECT changes()")  # SQLite reports no row count for WITH … UPDATE
-        return cursor.fetchone()[0]
+        rows = cursor.rowcount
+        if rows < 0:
+            cursor.execute("SELECT changes()")  # SQLite reports no row count for WITH … UPDATE
+            rows = cursor.fetchone()[0]
+    if rows:
+        hooks.SPONSOR_PATHS_REBUILT.fire()
+    return rows
 
 
 def stored_paths(pks: list[int], *, batch: int = 20_000) -> dict[int, str]:

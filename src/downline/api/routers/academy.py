@@ -74,9 +74,7 @@ def trainees(member: Distributor | None) -> QuerySet[Distributor]:
     rows = Distributor.objects.filter(kind=Distributor.Kind.DISTRIBUTOR)
     if member is None:
         return rows
-    below, params = sponsor_path.below_condition(
-        "sponsor_path", _stored_path(member), include_self=True
-    )
+    below, params = sponsor_path.below_condition(_stored_path(member), include_self=True)
     return rows.filter(pk__in=RawSQL(f"SELECT id FROM {sponsor_path.TABLE} WHERE {below}", params))
 
 
