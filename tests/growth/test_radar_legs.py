@@ -179,3 +179,31 @@ def test_a_projection_without_stored_traces_gives_the_volumes_only(team):
         _day, rows = radar_of(net.sam)
         (row,) = [r for r in rows if r.item.reason == radar.CLOSE_TO_RANK]
         assert row.text == "Close to Gold: 20.00 counted volume missing."
+
+
+@pytest.mark.django_db
+def test_the_radar_reads_the_plan_versions_once_however_many_items_name_ranks(team):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    net, lead, anna, ben, _run = team
+    do_build_radar(TODAY)
+    (item,) = RadarItem.objects.filter(sponsor_id=net.sam.pk, day=TODAY, reason=radar.CLOSE_TO_RANK)
+
+    def queries() -> tuple[int, int]:
+        with translation.override("en"), CaptureQueriesContext(connection) as captured:
+            _day, rows = radar_of(net.sam)
+        return len(captured), sum(1 for r in rows if "needed for Gold" in r.text)
+
+    before, ranked = queries()
+    for member in (anna, ben):  # two more items naming ranks, of the same plan version
+        RadarItem.objects.create(
+            sponsor_id=net.sam.pk,
+            member_id=member.pk,
+            day=TODAY,
+            reason=radar.CLOSE_TO_RANK,
+            params=item.params,
+        )
+    after, ranked_after = queries()
+    assert (ranked, ranked_after) == (1, 3)
+    assert after == before

@@ -41,7 +41,7 @@ class RadarRow:
 def radar_of(sponsor: Distributor, day: date | None = None) -> tuple[date | None, list[RadarRow]]:
     """The sponsor's own radar items of ``day`` (their newest day when not given), with the
     reason rendered in the active language (the legs a close-to-rank item names by their
-    names, read in one query). Only items whose sponsor is ``sponsor``: nothing
+    names, and the plan versions that name the ranks, each read in one query). Only items whose sponsor is ``sponsor``: nothing
     outside their own team ever shows."""
     day = day or radar_day(sponsor)
     if day is None:
@@ -58,12 +58,13 @@ def radar_of(sponsor: Distributor, day: date | None = None) -> tuple[date | None
         if legs
         else ()
     )
+    versions = texts.plan_versions(i.params for i in items)
     rows = [
         RadarRow(
             i,
             members[i.member_id],
             texts.reason_title(i.reason),
-            texts.reason_text(i.reason, i.params, names),
+            texts.reason_text(i.reason, i.params, names, versions),
         )
         for i in items
         if i.member_id in members

@@ -8,7 +8,7 @@ claim scanner before it is sent.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 
 from django.utils.text import capfirst
@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from downline.compensation.labels import rank_label
+from downline.compensation.models import PlanVersion
 from downline.core.formatting import format_date, format_money, format_volume
 
 from . import radar
@@ -28,19 +29,35 @@ def _day(text: str) -> str:
         return str(text)
 
 
-def _rank(params: dict, key: str) -> str:
-    from downline.compensation.models import PlanVersion
-
-    version = PlanVersion.objects.filter(pk=params.get("version")).first()
+def _rank(params: dict, key: str, versions: Mapping[int, PlanVersion] | None = None) -> str:
+    """The rank ``params[key]`` named as the item's plan version names it; ``versions``: the
+    versions read for a whole list of items (else this one is read)."""
+    pk = params.get("version")
+    if versions is not None and pk in versions:
+        version = versions[pk]
+    else:
+        version = PlanVersion.objects.filter(pk=pk).first()
     return rank_label(version, params.get(key, ""))
+
+
+def plan_versions(params: Iterable[dict]) -> dict[int, PlanVersion]:
+    """The plan versions the items' ``params`` name, read in one query (for ``reason_text``)."""
+    pks = {p.get("version") for p in params if p and isinstance(p.get("version"), int)}
+    return PlanVersion.objects.in_bulk(pks) if pks else {}
 
 
 CONDITION_UNITS = {"pv": "PV", "gv": "GV", "qualifying_volume": ""}
 
 
-def reason_text(reason: str, params: dict, names: Mapping[str, str] | None = None) -> str:
+def reason_text(
+    reason: str,
+    params: dict,
+    names: Mapping[str, str] | None = None,
+    versions: Mapping[int, PlanVersion] | None = None,
+) -> str:
     """One radar item's reason with its exact figures, in the active language; ``names``:
-    member id → name of the legs a close-to-rank item names (``leg_member_ids``)."""
+    member id → name of the legs a close-to-rank item names (``leg_member_ids``);
+    ``versions``: the plan versions of a list of items (``plan_versions``)."""
     p = params or {}
     if reason == radar.NEWCOMER_NO_ORDER:
         return _("Day %(n)s since joining and no first order yet.") % {"n": p.get("day_n")}
@@ -60,7 +77,7 @@ def reason_text(reason: str, params: dict, names: Mapping[str, str] | None = Non
         ) % {"days": days, "missing": ", ".join(parts) or "0"}
     if reason == radar.CLOSE_TO_RANK:
         if p.get("conditions") is not None:
-            return close_to_rank_text(p, names or {})
+            return close_to_rank_text(p, names or {}, versions)
         labels = {
             "pv": _("PV"),
             "gv": _("GV"),
@@ -70,13 +87,13 @@ def reason_text(reason: str, params: dict, names: Mapping[str, str] | None = Non
             f"{format_volume(v, '')} {labels.get(k, k)}" for k, v in p.get("missing", {}).items()
         )
         return _("Close to %(rank)s: %(missing)s missing.") % {
-            "rank": _rank(p, "rank"),
+            "rank": _rank(p, "rank", versions),
             "missing": missing,
         }
     if reason == radar.RANK_DROPPED:
         return _("Paid as %(to)s in %(period)s, down from %(from)s.") % {
-            "to": _rank(p, "to_rank"),
-            "from": _rank(p, "from_rank"),
+            "to": _rank(p, "to_rank", versions),
+            "from": _rank(p, "from_rank", versions),
             "period": p.get("period", ""),
         }
     if reason == radar.AUTOSHIP_FAILED:
@@ -103,11 +120,13 @@ def leg_member_ids(params: dict) -> set[str]:
     }
 
 
-def close_to_rank_text(p: dict, names: Mapping[str, str]) -> str:
+def close_to_rank_text(
+    p: dict, names: Mapping[str, str], versions: Mapping[int, PlanVersion] | None = None
+) -> str:
     """Every condition of the next rank the member misses, required and actual (the same
     sentences as their own trace, about them instead of to them), and for the counted volume
     the legs below the per-leg cap: "leg of Anna: 1,200 of the 2,000 one leg can count"."""
-    rank = _rank(p, "rank")
+    rank = _rank(p, "rank", versions)
     version = p.get("version")
     sentences: list[str] = []
     for c in p.get("conditions") or ():
@@ -137,7 +156,9 @@ def close_to_rank_text(p: dict, names: Mapping[str, str]) -> str:
                     }
                 )
         elif name == "legs":
-            values["leg_rank"] = rank_label_of(version, c.get("leg_rank", ""))
+            values["leg_rank"] = _rank(
+                {"version": version, "rank": c.get("leg_rank", "")}, "rank", versions
+            )
             sentences.append(
                 _(
                     "%(actual)d of the %(required)d legs holding %(leg_rank)s or higher needed for %(rank)s"
@@ -171,10 +192,6 @@ def close_to_rank_text(p: dict, names: Mapping[str, str]) -> str:
         elif name == "active":
             sentences.append(_("not active, as %(rank)s requires") % {"rank": rank})
     return capfirst("; ".join(sentences)) + "."
-
-
-def rank_label_of(version_pk: int | None, name: str) -> str:
-    return _rank({"version": version_pk, "rank": name}, "rank")
 
 
 def reason_title(reason: str) -> str:
