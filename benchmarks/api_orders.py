@@ -119,11 +119,9 @@ def setup(args: argparse.Namespace) -> tuple[str, list[str]]:
     django.setup()
     from django.core.management import call_command
 
-    from downline.api.actions import do_create_api_key
     from downline.dataset.csv_io import write_network
     from downline.dataset.synth import SynthOptions, synthesize
     from downline.exchange.importing import company_shape, import_files
-    from downline.genealogy.models import Distributor
     from downline.orders.actions import do_create_product
 
     started = time.perf_counter()
@@ -149,16 +147,7 @@ def setup(args: argparse.Namespace) -> tuple[str, list[str]]:
     do_create_product(
         PRODUCT_SKU, {"en": "API benchmark item"}, pv=1000, cv=800, prices={"EUR": 2500}
     )
-    token = do_create_api_key(name="benchmark", scopes=["orders:write"], created_by=None).token
-    buyers = list(
-        Distributor.objects.filter(
-            kind=Distributor.Kind.DISTRIBUTOR, status=Distributor.Status.ACTIVE
-        ).values_list("member_id", flat=True)
-    )
-    from django.db import connections
-
-    connections.close_all()
-    return token, buyers
+    return key_and_buyers()
 
 
 def reuse() -> tuple[str, list[str]]:
@@ -166,6 +155,11 @@ def reuse() -> tuple[str, list[str]]:
     import django
 
     django.setup()
+    return key_and_buyers()
+
+
+def key_and_buyers() -> tuple[str, list[str]]:
+    """A new integration key with ``orders:write`` and the active distributors' member ids."""
     from django.db import connections
 
     from downline.api.actions import do_create_api_key
