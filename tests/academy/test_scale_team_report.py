@@ -121,6 +121,7 @@ def test_a_repair_of_the_stored_paths_reaches_the_summaries_copies(net, wide):
     do_recount_network()
     paths = dict(Distributor.objects.values_list("pk", "sponsor_path"))
     copies = list(TrainingSummary.objects.values_list("member_id", "sponsor_path"))
-    assert copies and all(path == paths[pk] for pk, path in copies)
+    assert copies
+    assert all(path == paths[pk] for pk, path in copies)
     for member in Distributor.objects.filter(kind="distributor"):
         assert_same(member)

@@ -186,7 +186,7 @@ def test_the_radar_reads_the_plan_versions_once_however_many_items_name_ranks(te
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    net, lead, anna, ben, _run = team
+    net, _lead, anna, ben, _run = team
     do_build_radar(TODAY)
     (item,) = RadarItem.objects.filter(sponsor_id=net.sam.pk, day=TODAY, reason=radar.CLOSE_TO_RANK)
 

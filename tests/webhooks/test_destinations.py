@@ -7,8 +7,8 @@ import socket
 import pytest
 import time_machine
 
+from downline.core import outbound as destinations
 from downline.core.events import ORDER_PAID
-from downline.webhooks import destinations
 from downline.webhooks.actions import do_create_subscription
 from downline.webhooks.delivery import post
 from downline.webhooks.models import Delivery

@@ -327,7 +327,7 @@ DOWNLINE_API_KEY_CACHE_SECONDS = int(os.environ.get("DOWNLINE_API_KEY_CACHE_SECO
 # Outreach mails sent per committed window: after a worker is killed, at most this many mails
 # are in doubt (marked failed, never sent twice); 1 commits each mail.
 DOWNLINE_MAIL_SEND_WINDOW = int(os.environ.get("DOWNLINE_MAIL_SEND_WINDOW", "20"))
-# Webhooks go to public internet addresses only (``webhooks.destinations``); 1 lets them reach
+# Webhooks go to public internet addresses only (``core.outbound``); 1 lets them reach
 # the company's own network too (receivers on private addresses, the tests' 127.0.0.1).
 WEBHOOK_PRIVATE_DESTINATIONS = os.environ.get("DOWNLINE_WEBHOOK_PRIVATE_DESTINATIONS", "") == "1"
 # Support: the country whose holidays close the help desk, and its inbound mail.

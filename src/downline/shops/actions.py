@@ -18,15 +18,28 @@ Rules:
 * Each shop object has one ``Receipt`` (unique per shop, kind and id). Work and receipt are
   written in one transaction; the receipt row is inserted first, so a concurrent redelivery
   waits for it and then finds it processed.
+* A WooCommerce partial refund (listed without its lines) of a shop with REST credentials gets
+  a ``pending`` receipt and a ``RefundLookup`` in one transaction with the task that reads it
+  (``tasks.look_up_woocommerce_refund``). An attempt reads the refund from the shop
+  (``woocommerce.fetch_refund``) and returns its lines through ``_refund``, like a Shopify
+  refund (same idempotency key). A shop that does not answer is asked again after
+  ``LOOKUP_BACKOFF`` (the last step repeats) until ``LOOKUP_GIVE_UP_AFTER`` has passed since the
+  refund was first seen; then, or when the answer is refused (a line the order lacks, a closed
+  period), nothing is written and the receipt is ``refused`` with the notice for staff. Without
+  credentials the refund is such a notice at once. A refund first seen as a notice stays one
+  (staff may have returned it by hand).
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from downline.core.errors import DownlineError
@@ -38,17 +51,33 @@ from downline.orders.models import Order, OrderLine, Product
 from downline.orders.rules import is_currency_code
 
 from .errors import ShopError
-from .models import Receipt, Shop, SkuMapping
+from .models import Receipt, RefundLookup, Shop, SkuMapping
 from .payloads import (
     Ignored,
+    PartialRefund,
     ShopCancellation,
     ShopEvent,
     ShopOrder,
     ShopRefund,
     StaffNotice,
+    read_woocommerce_refund,
 )
+from .woocommerce import RestUnavailable, fetch_refund
+
+logger = logging.getLogger(__name__)
 
 CUSTOMER_ID_PREFIX = "S"
+LOOKUP_BACKOFF: tuple[timedelta, ...] = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=15),
+    timedelta(hours=1),
+    timedelta(hours=3),
+    timedelta(hours=6),
+)
+"""Wait after the n-th attempt to read a refund (each also the lease of the attempt, so it
+must exceed ``woocommerce.TIMEOUT`` by far)."""
+LOOKUP_GIVE_UP_AFTER = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -68,6 +97,8 @@ def do_receive_event(shop: Shop, event: ShopEvent, *, topic: str) -> Outcome:
         return Outcome(Receipt.Status.IGNORED, message=event.reason)
     if isinstance(event, StaffNotice):
         return _record_notice(shop, event, topic=topic)
+    if isinstance(event, PartialRefund):
+        return _record_partial_refund(shop, event, topic=topic)
     if isinstance(event, ShopOrder):
         kind, external_id = Receipt.Kind.ORDER, event.external_id
     elif isinstance(event, ShopRefund):
@@ -224,7 +255,9 @@ def _refund(shop: Shop, event: ShopRefund, receipt: Receipt) -> None:
     """Return the refunded quantities of the order the refund belongs to."""
     placed = _placed_order(shop, event.order_id, what=_("refund %s") % event.external_id)
     order = Order.objects.get(pk=placed.order_id)
-    if order.status in (Order.Status.CANCELLED, Order.Status.RETURNED) and event.lines is None:
+    if order.status == Order.Status.RETURNED or (
+        order.status == Order.Status.CANCELLED and event.lines is None
+    ):
         _ignore(receipt, order, _("Order %(order)s has nothing left to return."))
         return
     if order.status == Order.Status.CANCELLED:
@@ -317,6 +350,224 @@ def _ignore(receipt: Receipt, order: Order, message: str) -> None:
     receipt.status = Receipt.Status.IGNORED
     receipt.order = order
     receipt.message = message % {"order": order.number}
+
+
+# --------------------------------------------------------------------------- WooCommerce refunds
+
+
+def _notice_message(event: PartialRefund | RefundLookup, why: str = "") -> str:
+    """The notice for staff about a partial refund Downline does not return by itself."""
+    if isinstance(event, PartialRefund):
+        order_id, refund_id, total = event.order_id, event.refund_id, event.total
+    else:
+        order_id, refund_id, total = (
+            event.order_external_id,
+            event.refund_external_id,
+            event.refund_total,
+        )
+    values = {"order": order_id, "refund": refund_id, "total": total or "-", "why": why}
+    if why:
+        return (
+            _(
+                "Shop order %(order)s has a partial refund %(refund)s (%(total)s) that Downline "
+                "could not return by itself: %(why)s Return its lines in the console."
+            )
+            % values
+        )
+    return (
+        _(
+            "Shop order %(order)s has a partial refund %(refund)s (%(total)s); WooCommerce does "
+            "not say which lines it returns, so return them in the console. Configure the "
+            "shop's WooCommerce REST API key (store address, consumer key and secret) and "
+            "Downline returns such refunds by itself."
+        )
+        % values
+    )
+
+
+def _record_partial_refund(shop: Shop, event: PartialRefund, *, topic: str) -> Outcome:
+    """A partial refund listed in a WooCommerce order: a notice for staff when the shop has no
+    REST credentials; else, the first time, a ``pending`` receipt and a lookup whose task is
+    enqueued in the same transaction. A redelivery only counts."""
+    if not shop.has_woo_rest:
+        notice = StaffNotice(
+            kind=Receipt.Kind.REFUND,
+            external_id=event.refund_id,
+            message=_notice_message(event),
+        )
+        return _record_notice(shop, notice, topic=topic)
+    from .tasks import look_up_woocommerce_refund  # the task module imports this one
+
+    with transaction.atomic():
+        receipt = _claim(shop, Receipt.Kind.REFUND, event.refund_id, topic)
+        if receipt.deliveries > 1:  # seen before: a lookup, or a notice from before the key
+            receipt.save(update_fields=["deliveries", "topic", "last_received_at"])
+            return _outcome(receipt)
+        receipt.status = Receipt.Status.PENDING
+        receipt.message = _(
+            "Reading the lines of refund %(refund)s of shop order %(order)s from the shop; "
+            "its return follows by itself (do not return it by hand)."
+        ) % {"refund": event.refund_id, "order": event.order_id}
+        receipt.save()
+        now = timezone.now()
+        lookup = RefundLookup.objects.create(
+            shop=shop,
+            receipt=receipt,
+            order_external_id=event.order_id,
+            refund_external_id=event.refund_id,
+            refund_total=event.total[:40],
+            created_at=now,
+            next_attempt_at=now,
+        )
+        look_up_woocommerce_refund.enqueue(lookup.pk)
+    receipt.refresh_from_db()
+    return _outcome(receipt)
+
+
+def lookup_backoff(attempts: int) -> timedelta:
+    """The wait after the ``attempts``-th attempt (1-based; the last step repeats)."""
+    return LOOKUP_BACKOFF[min(max(attempts, 1), len(LOOKUP_BACKOFF)) - 1]
+
+
+@dataclass(frozen=True)
+class LookupAttempt:
+    """One attempt taken: the lookup, its number, and when the next one is due (the lease)."""
+
+    lookup_id: int
+    number: int
+    next_attempt_at: datetime
+
+
+def do_take_refund_lookup(lookup_id: int, now: datetime | None = None) -> LookupAttempt | None:
+    """Take the next attempt of lookup ``lookup_id`` when it is pending and due: count it and
+    set the next attempt ``lookup_backoff(attempts)`` later (the caller enqueues the task for
+    that moment in the same transaction). ``None`` when there is nothing to do now. A lookup
+    still pending one last backoff step after ``LOOKUP_GIVE_UP_AFTER`` (its attempts never
+    finished) is given up here."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        lookup = RefundLookup.objects.select_for_update().filter(pk=lookup_id).first()
+        if lookup is None or lookup.status != RefundLookup.Status.PENDING:
+            return None
+        if lookup.next_attempt_at is not None and lookup.next_attempt_at > now:
+            return None  # another attempt holds it, or a later task will make it
+        if now >= lookup.created_at + LOOKUP_GIVE_UP_AFTER + LOOKUP_BACKOFF[-1]:
+            # the attempts since the deadline never finished (their worker died, or they
+            # crashed): stop here rather than try for ever
+            receipt = Receipt.objects.select_for_update().get(pk=lookup.receipt_id)
+            why = lookup.last_error or _("The attempts to read it did not finish.")
+            _give_up(lookup, receipt, why, now)
+            return None
+        lookup.attempts += 1
+        lookup.next_attempt_at = now + lookup_backoff(lookup.attempts)
+        lookup.save(update_fields=["attempts", "next_attempt_at"])
+        return LookupAttempt(lookup.pk, lookup.attempts, lookup.next_attempt_at)
+
+
+def do_make_refund_lookup(attempt: LookupAttempt, now: datetime | None = None) -> str:
+    """Make ``attempt``: read the refund from the shop and return its lines (or ignore a
+    refund of money only). Returns the lookup's status afterwards (``superseded`` when a later
+    attempt took it meanwhile). No transaction is held during the request."""
+    lookup = RefundLookup.objects.select_related("shop").get(pk=attempt.lookup_id)
+    shop = lookup.shop
+    order_id, refund_id = lookup.order_external_id, lookup.refund_external_id
+    try:
+        if not shop.has_woo_rest:
+            raise RestUnavailable(
+                _("Shop %(shop)s has no WooCommerce REST API key.") % {"shop": shop.slug}
+            )
+        event = read_woocommerce_refund(
+            fetch_refund(shop, order_id, refund_id), order_id, refund_id
+        )
+    except RestUnavailable as error:
+        return _lookup_failed(attempt, str(error), now or timezone.now())
+    except ShopError as error:
+        return _lookup_refused(attempt, str(error), now or timezone.now())
+    with transaction.atomic():
+        lookup = _current(attempt)
+        if lookup is None:
+            return "superseded"
+        receipt = Receipt.objects.select_for_update().get(pk=lookup.receipt_id)
+        if isinstance(event, Ignored):
+            receipt.status = Receipt.Status.IGNORED
+            receipt.message = event.reason
+        else:
+            try:
+                with transaction.atomic():
+                    _refund(shop, event, receipt)
+            except (DownlineError, ValidationError) as error:
+                message = (
+                    " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+                )
+                receipt.refresh_from_db()
+                return _give_up(lookup, receipt, message, now or timezone.now())
+        receipt.save()
+        lookup.status = RefundLookup.Status.DONE
+        lookup.next_attempt_at = None
+        lookup.finished_at = now or timezone.now()
+        lookup.last_error = ""
+        lookup.save()
+        return lookup.status
+
+
+def _current(attempt: LookupAttempt) -> RefundLookup | None:
+    """The lookup, locked, if ``attempt`` is still its latest attempt and it is pending."""
+    lookup = RefundLookup.objects.select_for_update().get(pk=attempt.lookup_id)
+    if lookup.status != RefundLookup.Status.PENDING or lookup.attempts != attempt.number:
+        return None
+    return lookup
+
+
+def _lookup_failed(attempt: LookupAttempt, error: str, at: datetime) -> str:
+    """The shop gave no usable answer: try again at the time set when the attempt was taken,
+    or give up once ``LOOKUP_GIVE_UP_AFTER`` has passed since the refund was first seen."""
+    logger.warning(
+        "WooCommerce refund lookup %s, attempt %s: %s", attempt.lookup_id, attempt.number, error
+    )
+    with transaction.atomic():
+        lookup = _current(attempt)
+        if lookup is None:
+            return "superseded"
+        receipt = Receipt.objects.select_for_update().get(pk=lookup.receipt_id)
+        if at >= lookup.created_at + LOOKUP_GIVE_UP_AFTER:
+            return _give_up(lookup, receipt, error, at)
+        lookup.last_error = error
+        lookup.save(update_fields=["last_error"])
+        receipt.message = _(
+            "Reading the lines of refund %(refund)s of shop order %(order)s from the shop: "
+            "attempt %(attempt)s failed (%(error)s); the next one is due at %(next)s."
+        ) % {
+            "refund": lookup.refund_external_id,
+            "order": lookup.order_external_id,
+            "attempt": lookup.attempts,
+            "error": error,
+            "next": lookup.next_attempt_at.isoformat() if lookup.next_attempt_at else "-",
+        }
+        receipt.save(update_fields=["message"])
+        return lookup.status
+
+
+def _lookup_refused(attempt: LookupAttempt, error: str, at: datetime) -> str:
+    with transaction.atomic():
+        lookup = _current(attempt)
+        if lookup is None:
+            return "superseded"
+        receipt = Receipt.objects.select_for_update().get(pk=lookup.receipt_id)
+        return _give_up(lookup, receipt, error, at)
+
+
+def _give_up(lookup: RefundLookup, receipt: Receipt, error: str, at: datetime) -> str:
+    """Leave the refund to staff: nothing is written but the notice on its receipt."""
+    lookup.status = RefundLookup.Status.GIVEN_UP
+    lookup.next_attempt_at = None
+    lookup.finished_at = at
+    lookup.last_error = error
+    lookup.save()
+    receipt.status = Receipt.Status.REFUSED
+    receipt.order = None
+    receipt.message = _notice_message(lookup, why=error)
+    receipt.save()
+    return lookup.status
 
 
 # --------------------------------------------------------------------------- receipts

@@ -4,7 +4,9 @@ never deleted (they are the idempotency records of the shop's deliveries).
 
 The webhook secret is typed once when a shop is added (or replaced by typing a new one) and is
 never shown again: the pages show only its last 4 characters and the form field is always
-empty. Every change of a shop (its default referrer among them) and of its SKU mappings is
+empty. A WooCommerce shop's REST API key is set the same way: store address and consumer key
+as plain fields, the consumer secret write-only; emptying the consumer key removes the key
+(secret included). WooCommerce refund lookups are read-only, like receipts. Every change of a shop (its default referrer among them) and of its SKU mappings is
 recorded by the admin's own history (``LogEntry``, "History" on the shop's page), naming the
 staff member and the fields or mappings changed.
 """
@@ -16,7 +18,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from .models import Receipt, Shop, SkuMapping
+from .models import Receipt, RefundLookup, Shop, ShopKind, SkuMapping, is_allowed_rest_url
 
 
 def masked_secret(secret: str) -> str:
@@ -39,9 +41,32 @@ class ShopForm(forms.ModelForm):
         ),
     )
 
+    new_woo_consumer_secret = forms.CharField(
+        label=_("New WooCommerce REST consumer secret"),
+        required=False,
+        strip=True,
+        max_length=200,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text=_(
+            "WooCommerce only: the consumer secret (cs_…) of a REST API key with read access "
+            "(WooCommerce → Settings → Advanced → REST API). With it Downline reads the lines "
+            "of partial refunds and returns them by itself. Leave empty to keep the current "
+            "one (it is never shown again)."
+        ),
+    )
+
     class Meta:
         model = Shop
-        fields = ("kind", "slug", "name", "currency", "default_referrer", "active")
+        fields = (
+            "kind",
+            "slug",
+            "name",
+            "currency",
+            "default_referrer",
+            "active",
+            "woo_base_url",
+            "woo_consumer_key",
+        )
 
     def clean_new_webhook_secret(self) -> str:
         secret = self.cleaned_data["new_webhook_secret"]
@@ -49,9 +74,36 @@ class ShopForm(forms.ModelForm):
             raise forms.ValidationError(_("A new shop needs the webhook secret its shop uses."))
         return secret
 
+    def clean_woo_base_url(self) -> str:
+        url = self.cleaned_data["woo_base_url"].strip()
+        if url and not is_allowed_rest_url(url):
+            raise forms.ValidationError(
+                _("The store address must start with https:// (the key travels with each request).")
+            )
+        return url
+
+    def clean(self) -> dict:
+        data = super().clean()
+        url, key = data.get("woo_base_url"), data.get("woo_consumer_key", "").strip()
+        secret = data.get("new_woo_consumer_secret") or (key and self.instance.woo_consumer_secret)
+        if (url or key) and data.get("kind") != ShopKind.WOOCOMMERCE:
+            self.add_error("woo_base_url", _("Only a WooCommerce shop has a REST API key."))
+        elif key and not (url and secret):
+            self.add_error(
+                "new_woo_consumer_secret" if url else "woo_base_url",
+                _("The REST API key needs the store address, the consumer key and its secret."),
+            )
+        elif data.get("new_woo_consumer_secret") and not key:
+            self.add_error("woo_consumer_key", _("The consumer secret needs its consumer key."))
+        return data
+
     def save(self, commit: bool = True) -> Shop:
         if self.cleaned_data.get("new_webhook_secret"):
             self.instance.webhook_secret = self.cleaned_data["new_webhook_secret"]
+        if self.cleaned_data.get("new_woo_consumer_secret"):
+            self.instance.woo_consumer_secret = self.cleaned_data["new_woo_consumer_secret"]
+        if not self.instance.woo_consumer_key:
+            self.instance.woo_consumer_secret = ""
         return super().save(commit)
 
 
@@ -68,11 +120,15 @@ class ShopAdmin(admin.ModelAdmin):
     raw_id_fields = ("default_referrer",)
     inlines = (SkuMappingInline,)
     form = ShopForm
-    readonly_fields = ("webhook_secret_masked",)
+    readonly_fields = ("webhook_secret_masked", "woo_consumer_secret_masked")
 
     @admin.display(description=_("webhook secret"))
     def webhook_secret_masked(self, obj: Shop) -> str:
         return masked_secret(obj.webhook_secret) if obj.pk else "-"
+
+    @admin.display(description=_("WooCommerce REST consumer secret"))
+    def woo_consumer_secret_masked(self, obj: Shop) -> str:
+        return masked_secret(obj.woo_consumer_secret) if obj.woo_consumer_secret else "-"
 
 
 @admin.register(Receipt)
@@ -89,6 +145,31 @@ class ReceiptAdmin(admin.ModelAdmin):
     list_filter = ("status", "kind", "shop")
     search_fields = ("external_id", "message")
     readonly_fields = tuple(field.name for field in Receipt._meta.fields)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(RefundLookup)
+class RefundLookupAdmin(admin.ModelAdmin):
+    list_display = (
+        "shop",
+        "order_external_id",
+        "refund_external_id",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+    )
+    list_filter = ("status", "shop")
+    search_fields = ("order_external_id", "refund_external_id", "last_error")
+    readonly_fields = tuple(field.name for field in RefundLookup._meta.fields)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

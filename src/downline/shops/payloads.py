@@ -2,14 +2,18 @@
 
 Each reader takes the webhook topic and the decoded JSON body and returns the events the
 body means: an order to place (``ShopOrder``), a refund to turn into a return (``ShopRefund``),
-a cancellation (``ShopCancellation``), something for staff to handle by hand (``StaffNotice``)
-or nothing to do (``Ignored``). A body that lacks a field the event needs is refused with a
-``ShopError`` naming the field path (``line_items[2].quantity``) and the shop order.
+a cancellation (``ShopCancellation``), a WooCommerce partial refund whose lines are still to be
+read from the shop (``PartialRefund``), something for staff to handle by hand (``StaffNotice``)
+or nothing to do (``Ignored``). ``read_woocommerce_refund`` reads the refund resource of
+WooCommerce's REST API into a ``ShopRefund``. A body that lacks a field the event needs is
+refused with a ``ShopError`` naming the field path (``line_items[2].quantity``) and the shop
+order.
 
 Field names follow the shops' documented formats: Shopify's ``Order`` and ``Refund`` webhook
 resources (``line_items[].sku``, ``note_attributes[]``, ``refund_line_items[].line_item_id``)
 and WooCommerce's REST API v3 ``order`` resource (``line_items[].sku``, ``meta_data[]``,
-``date_paid_gmt``, ``billing.email``).
+``date_paid_gmt``, ``billing.email``) and ``order refund`` resource (``line_items[].quantity``,
+negative, and ``line_items[].meta_data[]`` key ``_refunded_item_id``, ``date_created_gmt``).
 """
 
 from __future__ import annotations
@@ -80,11 +84,23 @@ class StaffNotice:
 
 
 @dataclass(frozen=True)
+class PartialRefund:
+    """A WooCommerce partial refund as the order resource lists it (``refunds[]``: id, reason,
+    total), without its lines: they are read from the shop's REST API when the shop has
+    credentials, else the refund is a ``StaffNotice``."""
+
+    order_id: str
+    refund_id: str
+    total: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Ignored:
     reason: str
 
 
-ShopEvent = ShopOrder | ShopRefund | ShopCancellation | StaffNotice | Ignored
+ShopEvent = ShopOrder | ShopRefund | ShopCancellation | StaffNotice | PartialRefund | Ignored
 
 
 # --------------------------------------------------------------------------- Shopify
@@ -188,8 +204,9 @@ def read_woocommerce(topic: str, body: Mapping[str, Any]) -> list[ShopEvent]:
     An order (``order.created``/``order.updated``) whose ``status`` is ``processing`` or
     ``completed`` is placed; ``refunded`` returns everything not yet returned; ``cancelled``
     cancels it. WooCommerce's order resource lists partial refunds (``refunds[]``) without
-    their lines, so each is recorded for staff to return by hand. Other statuses and topics
-    are ignored.
+    their lines, so each is a ``PartialRefund``: its lines are read from the shop's REST API
+    (``read_woocommerce_refund``) when the shop has credentials, else it is recorded for staff
+    to return by hand. Other statuses and topics are ignored.
     """
     if topic not in WOOCOMMERCE_TOPICS:
         return [Ignored(_("Topic %(topic)s is not handled.") % {"topic": topic})]
@@ -249,21 +266,84 @@ def read_woocommerce(topic: str, body: Mapping[str, Any]) -> list[ShopEvent]:
         refund = _mapping_at(refund, f"refunds[{index}]", order_id)
         refund_id = _id(refund, "id", order_id, where=f"refunds[{index}].")
         events.append(
-            StaffNotice(
-                kind="refund",
-                external_id=refund_id,
-                message=_(
-                    "Shop order %(order)s has a partial refund %(refund)s (%(total)s); "
-                    "WooCommerce does not say which lines it returns, so return them in the "
-                    "console."
-                )
-                % {"order": order_id, "refund": refund_id, "total": _text(refund.get("total"))},
+            PartialRefund(
+                order_id=order_id,
+                refund_id=refund_id,
+                total=_text(refund.get("total")),
+                reason=_text(refund.get("reason")),
             )
         )
     return events
 
 
+REFUNDED_ITEM_KEY = "_refunded_item_id"
+"""The meta key WooCommerce (``wc_create_refund``) gives each line of a refund: the id of the
+order line it refunds."""
+
+
+def read_woocommerce_refund(
+    body: Mapping[str, Any], order_id: str, refund_id: str
+) -> ShopRefund | Ignored:
+    """The return a WooCommerce refund resource (``GET /wp-json/wc/v3/orders/<order>/refunds/
+    <refund>``) means.
+
+    Each ``line_items[]`` entry is a copy of the refunded order line with a negative
+    ``quantity`` (the refunded quantity, 0 when only money was refunded on it) and the order
+    line's id in ``meta_data[]`` key ``_refunded_item_id``. The refund is dated by
+    ``date_created_gmt`` (UTC). A refund without refunded quantities (money only: shipping,
+    goodwill) is ignored.
+    """
+    if _id(body, "id", order_id) != refund_id:
+        raise ShopError(
+            _("The shop answered refund %(other)s when asked for refund %(refund)s.")
+            % {"other": _text(body.get("id")), "refund": refund_id},
+            field="id",
+        )
+    lines = []
+    for index, item in enumerate(_list(body, "line_items", order_id, required=False)):
+        where = f"line_items[{index}]"
+        item = _mapping_at(item, where, order_id)
+        quantity = _refund_count(item.get("quantity"), f"{where}.quantity", order_id)
+        if not quantity:
+            continue
+        line_id = ""
+        for meta in _list(item, "meta_data", order_id, required=False):
+            if isinstance(meta, Mapping) and _text(meta.get("key")) == REFUNDED_ITEM_KEY:
+                line_id = _text(meta.get("value"))
+        if not line_id:
+            raise _missing(f"{where}.meta_data.{REFUNDED_ITEM_KEY}", order_id)
+        lines.append((line_id, quantity))
+    if not lines:
+        return Ignored(
+            _("Refund %(refund)s of shop order %(order)s returns no goods (money only).")
+            % {"refund": refund_id, "order": order_id}
+        )
+    reason = _text(body.get("reason"))
+    return ShopRefund(
+        external_id=refund_id,
+        order_id=order_id,
+        refunded_at=_instant(body, ("date_created_gmt",), order_id, naive_is_utc=True),
+        lines=tuple(lines),
+        reason=_("Refunded in the shop (refund %(refund)s).") % {"refund": refund_id}
+        + (f" {reason}" if reason else ""),
+    )
+
+
 # --------------------------------------------------------------------------- fields
+
+
+def _refund_count(value: object, field: str, order_id: str) -> int:
+    """A refund line's quantity: WooCommerce stores it negative (``-2`` refunds two); a
+    whole-valued float (``-2.0``) is accepted, a fraction is refused."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ShopError(
+            _("Shop order %(order)s: %(field)s must be a whole number, not %(value)r.")
+            % {"order": order_id or "?", "field": field, "value": value},
+            field=field,
+        )
+    return abs(value)
 
 
 def _referral(attributes: Mapping[str, str]) -> str:

@@ -40,8 +40,8 @@ from downline.accounts.models import User
 from downline.accounts.staff import ADMIN
 from downline.core.events import consume_all
 from downline.core.models import Event
+from downline.core.outbound import opener
 
-from .destinations import opener
 from .models import Attempt, Delivery, Subscription
 from .signing import headers
 
@@ -133,7 +133,7 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None  # a redirect is an answer that is not 2xx: a failure
 
 
-_opener = opener(_NoRedirects)  # public addresses only: see ``destinations``
+_opener = opener(_NoRedirects)  # public addresses only: see ``core.outbound``
 
 
 def post(url: str, body: bytes, signed: dict[str, str]) -> Answer:

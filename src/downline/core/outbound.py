@@ -1,6 +1,7 @@
-"""Where a webhook may be sent: public internet addresses only, unless the company allows more.
+"""Where the server may send a request to a URL someone typed (a webhook endpoint, a shop's REST
+API): public internet addresses only, unless the company allows more.
 
-An endpoint URL is typed by a person (an admin) and then fetched by the server, so without a
+Such a URL is typed by a person (an admin) and then fetched by the server, so without a
 check it is a way into the company's own network (server-side request forgery): the cloud's
 metadata service at 169.254.169.254, Redis on 127.0.0.1, an intranet at 10.x. The rule:
 
@@ -10,7 +11,7 @@ metadata service at 169.254.169.254, Redis on 127.0.0.1, an intranet at 10.x. Th
 - the connection goes to the address that was checked (no second lookup between the check and
   the connection, so a DNS answer that changes in between cannot slip through), with the URL's
   host name kept for the ``Host`` header and for TLS (SNI and certificate check);
-- the environment's proxy settings are not used for webhooks (a proxy would hide the address);
+- the environment's proxy settings are not used (a proxy would hide the address);
 - ``DOWNLINE_WEBHOOK_PRIVATE_DESTINATIONS=1`` turns the rule off, for a company whose receivers
   live in its own network (and for the tests, whose receivers listen on 127.0.0.1).
 """
@@ -27,7 +28,7 @@ from django.utils.translation import gettext as _
 
 
 class DestinationRefused(OSError):
-    """The endpoint resolves to an address webhooks may not reach; the message says which."""
+    """The URL's host resolves to an address the server may not reach; the message says which."""
 
 
 def private_allowed() -> bool:
@@ -54,7 +55,7 @@ def checked_addresses(host: str, port: int) -> list[tuple]:
                 raise DestinationRefused(
                     _(
                         "%(host)s resolves to %(address)s, which is not a public internet "
-                        "address; webhooks are not sent into the company's own network."
+                        "address; the server sends no requests into the company's own network."
                     )
                     % {"host": host, "address": sockaddr[0]}
                 )
