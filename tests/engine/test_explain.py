@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from downline.engine import Explainer, explain
+from downline.engine import Explainer
+from downline.engine.explain import explain
 
 from .cases import Member, Order, compute, plan_of
 

@@ -3,3 +3,6 @@
 Pure like the engine: no Django. The CSV format comes from :mod:`downline.dataset`, the
 computation from :mod:`downline.engine`.
 """
+
+TABLE_FORMATS = ("csv", "parquet")
+"""The formats of the lines and distributors tables (``--format``)."""

@@ -10,17 +10,23 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from downline.engine.memory import tune_process_memory
-from downline.engine.plan import Plan, PlanError, load_plan
-from downline.engine.plan.values import format_percent
 from downline.i18n import LANGUAGES, current_language, use_language
 from downline.i18n import gettext as _
 
-from .golden import run_cases
-from .outputs import TABLE_FORMATS
-from .payout_bound import Bound, payout_bound
-from .run import CalcError, calculate, write_outputs
+from . import TABLE_FORMATS
+
+if TYPE_CHECKING:
+    from downline.engine.plan import Plan
+
+    from .payout_bound import Bound
+
+# The engine, the plan model and Arrow are imported where they are used: ``downline calc``
+# starts reading and checking its input files on threads
+# (:func:`downline.dataset.fast_read.read_network_ahead`, ``read_orders_ahead``) while the
+# engine is being imported and the plan loaded.
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -75,6 +81,12 @@ def calc_main(argv: list[str]) -> int:
     )
     args = parser.parse_args(argv)
     tune_process_memory()
+    from downline.dataset import fast_read
+
+    fast_read.read_network_ahead(args.distributors)
+    fast_read.read_orders_ahead(args.orders, args.time_zone)
+    from .run import CalcError, calculate, write_outputs
+
     with use_language(args.language):
         try:
             run = calculate(
@@ -90,6 +102,8 @@ def calc_main(argv: list[str]) -> int:
         except CalcError as error:
             _print_problems(error.messages)
             return EXIT_BAD_INPUT
+        finally:
+            fast_read.forget_ahead()
     for warning in run.warnings:
         print(warning, file=sys.stderr)
     lines = len(run.result.lines)
@@ -111,6 +125,8 @@ def calc_main(argv: list[str]) -> int:
 
 def plan_schema() -> dict:
     """The JSON Schema of a plan file, for editors."""
+    from downline.engine.plan import Plan
+
     schema = Plan.model_json_schema(mode="validation")
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -119,6 +135,8 @@ def plan_schema() -> dict:
 
 
 def _bound_text(value: Bound) -> str:
+    from downline.engine.plan.values import format_percent
+
     return _("unbounded") if value is None else format_percent(value)
 
 
@@ -126,6 +144,8 @@ def report_payout_bound(path: str, plan: Plan) -> None:
     """Print the plan's theoretical maximum payout per unit of CV (see
     :mod:`downline.calc.payout_bound`), and warn on stderr when one order can be paid more than
     100% of its CV (money plans only: points are not paid out of the CV)."""
+    from .payout_bound import payout_bound
+
     bound = payout_bound(plan)
     parts = ", ".join(f"{name} {_bound_text(value)}" for name, value in bound.per_bonus.items())
     if bound.total != bound.uncapped:
@@ -156,6 +176,8 @@ def report_payout_bound(path: str, plan: Plan) -> None:
 
 
 def _load(path: str):
+    from downline.engine.plan import PlanError, load_plan
+
     try:
         return load_plan(path)
     except PlanError as error:
@@ -194,6 +216,8 @@ def plan_main(argv: list[str]) -> int:
             )
             report_payout_bound(path, plan)
             continue
+        from .golden import run_cases
+
         results = run_cases(loaded)
         failed = [result for result in results if not result.passed]
         for result in results:

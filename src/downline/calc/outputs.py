@@ -18,6 +18,11 @@ row-by-row reference, still used by golden cases and when a cell would need CSV 
 Parquet (``--format parquet``) with typed columns: decimals as ``decimal128`` with the places of
 the CSV text, ``active`` as a boolean, empty cells as nulls, rank names as written in the plan
 (a Parquet cell is data, never a spreadsheet formula, so it is not formula-escaped).
+
+In ``lines.csv`` most of a row repeats: lines come in runs of one recipient and bonus, the
+source follows from the order, and the last six cells from a few (bonus, level, rate, base,
+amounts) combinations. :meth:`LineColumns.csv_text` makes each such part's text once (per run,
+per order, per combination) and joins the parts of each row (:func:`columnar.csv_rows`).
 """
 
 from __future__ import annotations
@@ -26,7 +31,9 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 from pathlib import Path
 from typing import IO
 
@@ -34,6 +41,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from downline.calc import TABLE_FORMATS
 from downline.core.csv_safety import escape_formula
 from downline.dataset import columnar
 from downline.engine.explain import Explainer
@@ -71,7 +79,6 @@ DISTRIBUTOR_COLUMNS = (
 CHUNK = 200_000
 COLUMNAR_CHUNK = 500_000
 """Rows per chunk of the columnar writers (one Parquet row group, one CSV block)."""
-TABLE_FORMATS = ("csv", "parquet")
 
 
 def _formatted(values: np.ndarray, places: int) -> list[str]:
@@ -97,11 +104,18 @@ class LineText:
         self.lines = result.lines
         self.minor = plan.minor_digits
         self.currency = plan.currency_code
-        self.ids = np.asarray([*inputs.ids, ""], dtype=object)  # row -1 → ""
-        self.order_ids = np.asarray([*inputs.order_ids, ""], dtype=object)
+        self.inputs = inputs
         self.names = [bonus.name for bonus in plan.bonuses]
         self.kinds = [base_kind(plan, b) for b in range(len(plan.bonuses))]
         self._rates: dict[tuple[int, int, int], str] = {}
+
+    @cached_property
+    def ids(self) -> np.ndarray:
+        return np.asarray([*self.inputs.ids, ""], dtype=object)  # row -1 → ""
+
+    @cached_property
+    def order_ids(self) -> np.ndarray:
+        return np.asarray([*self.inputs.order_ids, ""], dtype=object)
 
     def rate_text(self, b: int, num: int, den: int) -> str:
         key = (b, num, den)
@@ -228,33 +242,119 @@ def write_distributors(
     writer.writerows(distributor_rows(plan, inputs, result))
 
 
+@dataclass
+class LineIds:
+    """The id texts of a period's lines, which depend on the inputs only (so they can be made
+    while the engine computes, see :func:`line_ids`)."""
+
+    ids: pa.Array  # the distributors' ids, then "" (row -1)
+    order_ids: pa.Array  # the orders' ids, then ""
+    order_member: np.ndarray
+    plain: bool  # no id needs CSV quotes
+    source_and_order: pa.Array | None = None  # see :func:`line_ids`
+
+
+def line_ids(inputs: PeriodInputs, *, source_and_order: bool = True) -> LineIds:
+    """The :class:`LineIds` of ``inputs``; with ``source_and_order``, also the texts
+    ``source_id,source_order_id`` of :meth:`LineColumns.csv_text`: one per order, made with
+    the order's credited distributor as the source; one per distributor, without an order;
+    and ``","``."""
+    empty = pa.array([""], type=pa.string())
+    ids = pa.concat_arrays([columnar.text_array(inputs.ids), empty])
+    order_ids = pa.concat_arrays([columnar.text_array(inputs.order_ids), empty])
+    order_member = np.asarray(inputs.order_member, dtype=np.int64)
+    plain = columnar.plain_csv_array(ids) and columnar.plain_csv_array(order_ids)
+    made = LineIds(ids, order_ids, order_member, plain)
+    if source_and_order and plain:
+        m, n = len(order_member), len(ids) - 1
+        by_order = pc.binary_join_element_wise(
+            columnar.text_column(columnar.lookup(order_member, ids)),
+            order_ids.slice(0, m),
+            ",",
+        )
+        by_source = pc.binary_join_element_wise(ids.slice(0, n), "", ",")
+        made.source_and_order = pa.concat_arrays(
+            [by_order, by_source, pa.array([","], type=pa.string())]
+        )
+    return made
+
+
 class LineColumns:
     """The columns of ``lines.csv`` / ``lines.parquet`` for a range of lines, built with array
     operations: each distinct (bonus, base) and (bonus, rate) is turned into text once by
     :class:`LineText`, each distinct amount once by :func:`columnar.decimal_dictionary`."""
 
-    def __init__(self, text: LineText, inputs: PeriodInputs) -> None:
+    def __init__(
+        self, text: LineText, inputs: PeriodInputs, prepared: LineIds | None = None
+    ) -> None:
         self.text = text
         self.lines = text.lines
-        self.ids = pa.array([*inputs.ids, ""], type=pa.string())  # row -1 → ""
-        self.order_ids = pa.array([*inputs.order_ids, ""], type=pa.string())
+        self.inputs = inputs
+        self.prepared = prepared or line_ids(inputs, source_and_order=False)
+        self.ids = self.prepared.ids  # row -1 → ""
+        self.order_ids = self.prepared.order_ids
         self.names = pa.array(text.names, type=pa.string())
         self.currency = pa.array([text.currency], type=pa.string())
+        self.order_member = self.prepared.order_member
+        self._source_and_order: pa.Array | None = self.prepared.source_and_order
+
+    def prepare_csv(self) -> None:
+        """Make the texts ``source_id,source_order_id`` of :meth:`csv_text` (once, before
+        chunks are made on several threads), unless they were made ahead."""
+        if self._source_and_order is None:
+            self._source_and_order = line_ids(self.inputs).source_and_order
+
+    def _recipient_and_bonus_cells(self, begin: int, end: int) -> list[pa.Array]:
+        """The ``recipient_id`` and ``bonus`` cells of lines ``begin:end``. Lines come in runs
+        of one recipient and bonus (canonical order), so the text ``recipient_id,bonus`` is
+        made once per run; with short runs, two columns."""
+        recipient, bonus = self.lines.recipient[begin:end], self.lines.bonus[begin:end]
+        count = end - begin
+        starts = np.ones(count, dtype=bool)
+        np.not_equal(recipient[1:], recipient[:-1], out=starts[1:])
+        starts[1:] |= bonus[1:] != bonus[:-1]
+        first = np.flatnonzero(starts)
+        if len(first) > count // 4:
+            return [columnar.lookup(recipient, self.ids), columnar.lookup(bonus, self.names)]
+        text = pc.binary_join_element_wise(
+            columnar.text_column(columnar.lookup(recipient[first], self.ids)),
+            columnar.text_column(columnar.lookup(bonus[first], self.names)),
+            ",",
+        )
+        run = np.cumsum(starts, dtype=np.int32) - 1
+        return [pa.DictionaryArray.from_arrays(pa.array(run), text)]
+
+    def _source_and_order_cells(self, begin: int, end: int) -> list[pa.Array]:
+        """The ``source_id`` and ``source_order_id`` cells of lines ``begin:end``: one column
+        from :meth:`prepare_csv`'s texts where every line with an order has the order's
+        credited distributor as source (the engine's lines do), else two columns."""
+        lines = self.lines
+        source = lines.source[begin:end].astype(np.int64)
+        order = lines.source_order[begin:end].astype(np.int64)
+        fused = self._source_and_order
+        with_order = order >= 0
+        if fused is not None and np.array_equal(
+            source[with_order], self.order_member[order[with_order]]
+        ):
+            m, n = len(self.order_member), len(self.ids) - 1
+            index = np.where(with_order, order, np.where(source >= 0, m + source, m + n))
+            return [pa.DictionaryArray.from_arrays(pa.array(index), fused)]
+        return [columnar.lookup(source, self.ids), columnar.lookup(order, self.order_ids)]
 
     def plain(self) -> bool:
         """True when no cell needs CSV quotes (else the row-by-row writer is used)."""
         small = [*self.text.names, self.text.currency]
-        return (
-            columnar.plain_csv_cells(small)
-            and columnar.plain_csv_array(self.ids)
-            and columnar.plain_csv_array(self.order_ids)
-        )
+        return columnar.plain_csv_cells(small) and self.prepared.plain
 
     def _grouped(self, begin: int, end: int, column: str) -> pa.DictionaryArray:
+        return self._grouped_rows(slice(begin, end), column)
+
+    def _grouped_rows(self, rows: slice | np.ndarray, column: str) -> pa.DictionaryArray:
+        """The ``base`` or ``rate`` text of the lines ``rows`` (a range or row numbers)."""
         lines, text = self.lines, self.text
-        bonus = lines.bonus[begin:end]
+        bonus = lines.bonus[rows]
         if column == "base":
-            base = lines.base[begin:end]
+            base = lines.base[rows]
             codes, rows = columnar.group_rows(bonus, base)
             texts = [
                 text.base_text(b, v)
@@ -262,19 +362,61 @@ class LineColumns:
             ]
             return columnar.text_by_group(codes, texts)
         if lines.rate_id is not None and lines.rate_table is not None:
-            rate_id = lines.rate_id[begin:end]
-            codes, rows = columnar.group_rows(bonus, rate_id)
-            chosen = rate_id[rows]
+            rate_id = lines.rate_id[rows]
+            codes, first = columnar.group_rows(bonus, rate_id)
+            chosen = rate_id[first]
             num, den = lines.rate_table[0][chosen], lines.rate_table[1][chosen]
         else:
-            num, den = lines.rate_num[begin:end], lines.rate_den[begin:end]
-            codes, rows = columnar.group_rows(bonus, num, den)
-            num, den = num[rows], den[rows]
+            num, den = lines.rate_num[rows], lines.rate_den[rows]
+            codes, first = columnar.group_rows(bonus, num, den)
+            num, den = num[first], den[first]
         texts = [
             text.rate_text(b, n, d)
-            for b, n, d in zip(bonus[rows].tolist(), num.tolist(), den.tolist(), strict=True)
+            for b, n, d in zip(bonus[first].tolist(), num.tolist(), den.tolist(), strict=True)
         ]
         return columnar.text_by_group(codes, texts)
+
+    def csv_text(self, begin: int, end: int) -> pa.Buffer:
+        """Lines ``begin:end`` as the CSV text of :meth:`LineText.rows` (no header).
+
+        The last six cells (level, base, rate, amount, currency, amount before caps) depend
+        only on the line's bonus, level, rate, base and amounts, and a period has few distinct
+        such tails: the lines are grouped by them, each group's tail is made once (the text of
+        :meth:`csv_table`), and every row is the join of its ids, bonus name and tail."""
+        lines, minor = self.lines, self.text.minor
+        part = slice(begin, end)
+        if lines.rate_id is not None and lines.rate_table is not None:
+            rates: tuple[np.ndarray, ...] = (lines.rate_id[part],)
+        else:
+            rates = (lines.rate_num[part], lines.rate_den[part])
+        amounts = [lines.amount[part], lines.amount_before_cap[part]]
+        if np.array_equal(amounts[0], amounts[1]):
+            amounts.pop()  # no cap in this range: the amount before caps is the amount
+        small = [lines.bonus[part], lines.level[part], *rates]
+        large = [lines.base[part], *amounts]
+        packed = columnar.pack_small(*small, *large)
+        if packed is not None:
+            keys = [packed]
+        else:
+            packed = columnar.pack_small(*small)
+            keys = [*(small if packed is None else [packed]), *large]
+        codes, first = columnar.group_rows(*keys)
+        rows = first + begin
+        tail = pc.binary_join_element_wise(
+            pc.cast(pa.array(lines.level[rows]), pa.string()),
+            columnar.text_column(self._grouped_rows(rows, "base")),
+            columnar.text_column(self._grouped_rows(rows, "rate")),
+            columnar.decimal_text(lines.amount[rows], minor),
+            pa.scalar(self.text.currency, pa.string()),
+            columnar.decimal_text(lines.amount_before_cap[rows], minor),
+            ",",
+        )
+        columns = [
+            *self._recipient_and_bonus_cells(begin, end),
+            *self._source_and_order_cells(begin, end),
+            pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), tail),
+        ]
+        return columnar.csv_rows(columns)
 
     def csv_table(self, begin: int, end: int) -> pa.Table:
         """Lines ``begin:end`` with exactly the cell text of :meth:`LineText.rows`."""
@@ -339,7 +481,7 @@ class DistributorColumns:
     def __init__(self, plan: Plan, inputs: PeriodInputs, result: PeriodResult) -> None:
         self.plan, self.inputs, self.result = plan, inputs, result
         self.minor = plan.minor_digits
-        self.ids = pa.array(inputs.ids, type=pa.string())
+        self.ids = columnar.text_array(inputs.ids)
         self.rank_names = [rank.name for rank in plan.ranks]
         self.escaped_ranks = [escape_formula(name) for name in self.rank_names]
         self.has_binary = any(bonus.kind == "binary" for bonus in plan.bonuses)
@@ -348,6 +490,9 @@ class DistributorColumns:
         return columnar.plain_csv_cells(self.escaped_ranks) and columnar.plain_csv_array(self.ids)
 
     def csv_table(self, begin: int, end: int) -> pa.Table:
+        return pa.Table.from_arrays(self._csv_columns(begin, end), names=list(DISTRIBUTOR_COLUMNS))
+
+    def _csv_columns(self, begin: int, end: int) -> list[pa.Array]:
         result, part = self.result, slice(begin, end)
         ranks = pa.array(self.escaped_ranks, type=pa.string())
         empty = columnar.lookup(np.zeros(end - begin, dtype=np.int8), pa.array([""]))
@@ -355,7 +500,7 @@ class DistributorColumns:
         def carry(values: np.ndarray) -> pa.Array:
             return columnar.decimal_dictionary(values[part], 2) if self.has_binary else empty
 
-        columns = [
+        return [
             self.ids.slice(begin, end - begin),
             columnar.decimal_dictionary(result.pv[part], 2),
             columnar.decimal_dictionary(result.cv[part], 2),
@@ -368,7 +513,10 @@ class DistributorColumns:
             carry(result.carry_left),
             carry(result.carry_right),
         ]
-        return pa.Table.from_arrays(columns, names=list(DISTRIBUTOR_COLUMNS))
+
+    def csv_text(self, begin: int, end: int) -> pa.Buffer:
+        """Distributors ``begin:end`` as the CSV text of :func:`distributor_rows`."""
+        return columnar.csv_rows(self._csv_columns(begin, end))
 
     def parquet_schema(self) -> pa.Schema:
         volume, money = pa.decimal128(18, 2), pa.decimal128(18, self.minor)
@@ -426,15 +574,17 @@ def write_tables(
     result: PeriodResult,
     *,
     table_format: str = "csv",
+    prepared: LineIds | None = None,
 ) -> list[str]:
     """Write the lines and distributors tables into ``folder``; returns the file names.
+    ``prepared``: :func:`line_ids` of ``inputs``, if made already.
 
     CSV text is exactly that of :func:`write_lines` and :func:`write_distributors` (which are
     used instead when some cell would need quotes, e.g. a rank name with a comma).
     """
     if table_format not in TABLE_FORMATS:
         raise ValueError(f"unknown table format {table_format!r}")
-    lines = LineColumns(LineText(plan, inputs, result), inputs)
+    lines = LineColumns(LineText(plan, inputs, result), inputs, prepared)
     distributors = DistributorColumns(plan, inputs, result)
     count = len(result.lines)
     if table_format == "parquet":
@@ -455,14 +605,17 @@ def write_tables(
         return ["lines.parquet", "distributors.parquet"]
     with (folder / "lines.csv").open("wb") as handle:
         if lines.plain():
-            columnar.write_csv_chunks(handle, LINE_COLUMNS, lines.csv_table, count, COLUMNAR_CHUNK)
+            lines.prepare_csv()
+            columnar.write_csv_text_chunks(
+                handle, LINE_COLUMNS, lines.csv_text, count, COLUMNAR_CHUNK
+            )
         else:
             with io.TextIOWrapper(handle, encoding="utf-8", newline="") as text:
                 write_lines(text, lines.text)
     with (folder / "distributors.csv").open("wb") as handle:
         if distributors.plain():
-            columnar.write_csv_chunks(
-                handle, DISTRIBUTOR_COLUMNS, distributors.csv_table, inputs.n, COLUMNAR_CHUNK
+            columnar.write_csv_text_chunks(
+                handle, DISTRIBUTOR_COLUMNS, distributors.csv_text, inputs.n, COLUMNAR_CHUNK
             )
         else:
             with io.TextIOWrapper(handle, encoding="utf-8", newline="") as text:

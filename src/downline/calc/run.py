@@ -14,7 +14,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -37,6 +37,8 @@ from downline.i18n import current_language, use_language
 from downline.i18n import gettext as _
 
 from .outputs import (
+    LineIds,
+    line_ids,
     run_document,
     write_json,
     write_tables,
@@ -106,6 +108,8 @@ class PeriodRun:
     input_digest: str
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    line_ids: Future[LineIds] | None = None
+    """The id texts of the lines table, being made (see :func:`outputs.line_ids`)."""
 
 
 def compute(
@@ -122,11 +126,13 @@ def compute(
     plan_path: Path | None = None,
     orders_path: Path | None = None,
     certificates: Certificates | None = None,
+    prepare_lines: bool = False,
 ) -> PeriodRun:
     """The period's inputs, state and result; :class:`CalcError` when they cannot be computed.
     With ``plan_path`` and ``orders_path`` a problem names the line of the plan or of the
     orders file it concerns. ``certificates``: who holds which certificate (a plan that
-    requires one, with none given, warns: nobody holds any)."""
+    requires one, with none given, warns: nobody holds any). ``prepare_lines``: make the id
+    texts of the lines table (:func:`outputs.line_ids`) on a thread while the engine runs."""
     plan = loaded.plan
     timings = {} if timings is None else timings
     started = time.perf_counter()
@@ -154,6 +160,11 @@ def compute(
         except StateError as error:
             raise CalcError([str(error)]) from error
     timings["period inputs"] = time.perf_counter() - started
+    prepared = None
+    if prepare_lines:  # the lines table's id texts depend on the inputs only
+        preparing = ThreadPoolExecutor(max_workers=1)
+        prepared = preparing.submit(line_ids, inputs)
+        preparing.shutdown(wait=False)
     started = time.perf_counter()
     try:
         result = compute_period(plan, inputs, state)
@@ -174,6 +185,7 @@ def compute(
         input_digest=input_digest,
         timings=timings,
         warnings=warnings,
+        line_ids=prepared,
     )
 
 
@@ -205,6 +217,15 @@ def calculate(
     it exists) says who holds which certificate."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
+    if certificates_path is None and (distributors_path.parent / CERTIFICATES_FILE).is_file():
+        certificates_path = distributors_path.parent / CERTIFICATES_FILE
+    paths = [distributors_path, orders_path] + ([state_path] if state_path else [])
+    paths += [certificates_path] if certificates_path is not None else []
+    digest: Future[str] | None = None
+    if all(path.is_file() for path in paths):  # hashed on a thread while read (not a pipe)
+        hashing = ThreadPoolExecutor(max_workers=1)
+        digest = hashing.submit(file_digest, paths, [period, time_zone])
+        hashing.shutdown(wait=False)
     try:
         loaded = load_plan(plan_path)
     except PlanError as error:
@@ -223,8 +244,6 @@ def calculate(
         raise CalcError(error.summary().splitlines()) from error
     except OSError as error:
         raise CalcError([f"{orders_path}: {error.strerror}"]) from error
-    if certificates_path is None and (distributors_path.parent / CERTIFICATES_FILE).is_file():
-        certificates_path = distributors_path.parent / CERTIFICATES_FILE
     certificates = None
     if certificates_path is not None:
         try:
@@ -235,9 +254,7 @@ def calculate(
             raise CalcError([f"{certificates_path}: {error.strerror}"]) from error
     state_data = load_json(state_path) if state_path is not None else None
     timings["read"] = time.perf_counter() - started
-    paths = [distributors_path, orders_path] + ([state_path] if state_path else [])
-    paths += [certificates_path] if certificates_path is not None else []
-    digest = file_digest(paths, [period, time_zone])
+    input_digest = file_digest(paths, [period, time_zone]) if digest is None else digest.result()
     return compute(
         loaded,
         network,
@@ -246,11 +263,12 @@ def calculate(
         time_zone=time_zone,
         state_data=state_data,
         state_source=state_path.name if state_path else "state.json",
-        input_digest=digest,
+        input_digest=input_digest,
         timings=timings,
         plan_path=plan_path,
         orders_path=orders_path,
         certificates=certificates,
+        prepare_lines=True,
     )
 
 
@@ -345,7 +363,9 @@ def write_outputs(
         text = state_json(
             result.state, plan, inputs.ids, period=run.period, plan_digest=run.loaded.digest
         )
-        (staging / "state.json").write_bytes(text + b"\n")
+        with (staging / "state.json").open("wb") as handle:
+            handle.write(text)
+            handle.write(b"\n")
 
     try:
         started = time.perf_counter()
@@ -359,7 +379,10 @@ def write_outputs(
             ]
             summary = pool.submit(summarize, plan, inputs, result)
             began = time.perf_counter()
-            tables = write_tables(staging, plan, inputs, result, table_format=table_format)
+            prepared = run.line_ids.result() if run.line_ids is not None else None
+            tables = write_tables(
+                staging, plan, inputs, result, table_format=table_format, prepared=prepared
+            )
             run.timings["write tables"] = time.perf_counter() - began
             for future in side:
                 future.result()

@@ -328,9 +328,9 @@ def state_json(
         empty = "{}}" if compact else "{}\n}"
         return (start[:-1] + empty).encode()
     rank_names = _json_strings(pa.array([rank.name for rank in plan.ranks], pa.string()))
-    id_text = pa.array(ids, pa.string()) if not isinstance(ids, pa.Array) else ids
+    id_text = columnar.text_array(ids)
     id_text = _json_strings(id_text.take(pa.array(rows)))
-    blocks = [(start + ("" if compact else "\n    ")).encode()]
+    blocks: list[bytes | memoryview] = [(start + ("" if compact else "\n    ")).encode()]
     for begin in range(0, len(rows), STATE_CHUNK):
         chunk = rows[begin : begin + STATE_CHUNK]
         text = _entry_text(
@@ -352,8 +352,8 @@ def state_json(
     return b"".join(blocks)
 
 
-def _text_bytes(values: pa.Array) -> bytes:
-    """The UTF-8 bytes of every value of a string array, one after another."""
+def _text_bytes(values: pa.Array) -> memoryview:
+    """The UTF-8 bytes of every value of a string array, one after another (no copy)."""
     offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)
     offsets = offsets[values.offset : values.offset + len(values) + 1]
-    return memoryview(values.buffers()[2])[int(offsets[0]) : int(offsets[-1])].tobytes()
+    return memoryview(values.buffers()[2])[int(offsets[0]) : int(offsets[-1])]

@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from downline.dataset import columnar
 from downline.engine.trace_data import TraceData, TraceLayout, TraceRow
 
 LAYOUT_KEY = b"downline.trace"
@@ -27,7 +28,7 @@ IPC_OPTIONS = pa.ipc.IpcWriteOptions(compression="zstd")
 def trace_table(data: TraceData, extra: Mapping[str, np.ndarray] | None = None) -> pa.Table:
     """The traces of ``data`` as one Arrow table; ``extra`` columns (e.g. database ids) come
     right after ``id``."""
-    ids = pa.array(list(data.ids) if not isinstance(data.ids, list) else data.ids, pa.string())
+    ids = columnar.text_array(data.ids if isinstance(data.ids, list) else list(data.ids))
     offsets = pa.array(data.legs_offsets.astype(np.int32))
     legs_id = pa.ListArray.from_arrays(offsets, ids.take(pa.array(data.legs_row)))
     legs_gv = pa.ListArray.from_arrays(offsets, pa.array(data.legs_gv, pa.int64()))

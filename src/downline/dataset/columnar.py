@@ -5,17 +5,26 @@ integers without a float: :func:`decimal_text` views each value as an Arrow ``de
 ``places`` decimals (the integer is the unscaled value) and casts it to text, so ``1250`` with
 two places is ``"12.50"`` and ``-5`` is ``"-0.05"``, exactly :func:`downline.money.format_decimal`.
 :func:`parse_decimal_column` is the inverse for canonical text (digits, an optional point and at
-most ``places`` decimals): it drops the point and scales by the missing places, in integers.
+most ``places`` decimals): it drops the point and scales by the missing places, in integers;
+whether text is canonical is checked on its bytes (a byte class, the point's count and place,
+the lengths), not with a regular expression.
 
-Tables are written in chunks of rows; each chunk becomes CSV text (``pyarrow.csv.write_csv``, no
-quoting: callers check with :func:`plain_csv_cells` that no cell needs quotes) or a Parquet row
-group. Chunks are converted by two threads (Arrow releases the GIL) and written in order.
+Tables are written in chunks of rows; each chunk becomes CSV text or a Parquet row group. CSV
+text is made by :func:`csv_rows`: each column's cells as text (dictionary columns: each
+distinct text made once, then gathered), joined element-wise with ``,`` and a line end (no
+quoting: callers check with :func:`plain_csv_cells` that no cell needs quotes); this is the
+text ``pyarrow.csv.write_csv`` writes, several times faster. Chunks are converted by two
+threads (Arrow releases the GIL) and written in order.
+
+:func:`text_array` gives a list of texts (a million ids) as an Arrow array without converting
+it again when a reader recorded the array it was made from (:func:`remember_text`).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO
@@ -25,6 +34,37 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
+
+_KNOWN_TEXT: list[tuple[Sequence[str], pa.Array]] = []
+_KNOWN_LOCK = threading.Lock()
+
+
+def remember_text(values: Sequence[str], array: pa.Array) -> None:
+    """Record that the list ``values`` (never changed afterwards) holds the texts of the Arrow
+    string array ``array``, for :func:`text_array` (the last few are kept)."""
+    with _KNOWN_LOCK:
+        _KNOWN_TEXT.append((values, array))
+        del _KNOWN_TEXT[:-8]
+
+
+def known_text(values: Sequence[str]) -> pa.Array | None:
+    """The array :func:`remember_text` recorded for this very list, if any."""
+    with _KNOWN_LOCK:
+        for known, array in _KNOWN_TEXT:
+            if known is values and len(known) == len(array):
+                return array
+    return None
+
+
+def text_array(values: Sequence[str] | pa.Array) -> pa.Array:
+    """``values`` as an Arrow string array: the array the list was made from when a reader
+    recorded it (:func:`remember_text`; a million ids are not converted again), else a new
+    one."""
+    if isinstance(values, pa.Array):
+        return values
+    known = known_text(values)
+    return known if known is not None else pa.array(values, pa.string())
+
 
 MAX_DECIMAL_DIGITS = 15
 """Digits before the point that :func:`parse_decimal_column` reads (far above every limit)."""
@@ -60,6 +100,70 @@ def decimal_dictionary(
     return pa.DictionaryArray.from_arrays(encoded.indices, text)
 
 
+def text_bytes(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """``(data, offsets)`` of a string array, without a copy: the UTF-8 bytes of all its cells
+    (``uint8``) and the ``len(text) + 1`` offsets of the cells into ``data`` (row ``i`` is
+    ``data[offsets[i]:offsets[i + 1]]``)."""
+    if pa.types.is_large_string(text.type):
+        kind = np.int64
+    elif pa.types.is_string(text.type):
+        kind = np.int32
+    else:
+        raise TypeError(f"text_bytes needs a string array, not {text.type}")
+    _validity, offset_buffer, data_buffer = text.buffers()
+    offsets = np.frombuffer(offset_buffer, dtype=kind)[text.offset : text.offset + len(text) + 1]
+    if data_buffer is None or not len(text):
+        return np.zeros(0, dtype=np.uint8), np.zeros(len(text) + 1, dtype=np.int64)
+    data = np.frombuffer(data_buffer, dtype=np.uint8)
+    return data, offsets.astype(np.int64)
+
+
+def byte_class(characters: str) -> np.ndarray:
+    """A table of 256 booleans, True for the bytes of the ASCII ``characters``."""
+    table = np.zeros(256, dtype=bool)
+    table[np.frombuffer(characters.encode("ascii"), dtype=np.uint8)] = True
+    return table
+
+
+def all_bytes_in(text: pa.Array, table: np.ndarray) -> bool:
+    """True when every byte of every cell of ``text`` is in the class ``table``."""
+    data, offsets = text_bytes(text)
+    return bool(table[data[offsets[0] : offsets[-1]]].all()) if len(text) else True
+
+
+DIGITS = byte_class("0123456789")
+_DECIMAL_BYTES = byte_class("0123456789.")
+
+
+def _canonical_decimals(text: pa.Array, places: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(ok, decimals)`` per cell: whether it is canonical (ASCII digits, 1 to
+    :data:`MAX_DECIMAL_DIGITS` of them, then optionally a point and 1 to ``places`` digits),
+    checked without a regular expression (a byte class, the count and position of the point,
+    the lengths), and its number of decimals (0 where not ok)."""
+    data, offsets = text_bytes(text)
+    n = len(text)
+    length = np.diff(offsets)
+    if n == 0:
+        return np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64)
+    good_bytes = _DECIMAL_BYTES[data[offsets[0] : offsets[-1]]]
+    if good_bytes.all():
+        allowed = np.ones(n, dtype=bool)
+    else:  # the rows holding a byte outside the class
+        bad = np.zeros(len(good_bytes) + 1, dtype=np.int64)
+        np.cumsum(~good_bytes, out=bad[1:])
+        allowed = bad[offsets[1:] - offsets[0]] == bad[offsets[:-1] - offsets[0]]
+    points = pc.count_substring(text, ".").to_numpy(zero_copy_only=False)
+    point = pc.find_substring(text, ".").to_numpy(zero_copy_only=False)
+    whole = np.where(points == 0, length, point)
+    fraction = np.where(points == 0, 0, length - point - 1)
+    ok = allowed & (points <= 1) & (whole >= 1) & (whole <= MAX_DECIMAL_DIGITS)
+    if places:
+        ok &= (points == 0) | ((fraction >= 1) & (fraction <= places))
+    else:
+        ok &= points == 0
+    return ok, np.where(ok, fraction, 0)
+
+
 def parse_decimal_column(text: pa.Array, places: int) -> tuple[np.ndarray, np.ndarray]:
     """``(values, ok)``: each canonical decimal as an integer with ``places`` decimals.
 
@@ -68,17 +172,24 @@ def parse_decimal_column(text: pa.Array, places: int) -> tuple[np.ndarray, np.nd
     A sign, spaces, exponents and other digits are not canonical: the caller reads them another
     way (the exact row-by-row reader), never through a float.
     """
-    fraction = rf"(\.[0-9]{{1,{places}}})?" if places else ""
-    ok = pc.match_substring_regex(text, rf"^[0-9]{{1,{MAX_DECIMAL_DIGITS}}}{fraction}$")
-    ok = pc.fill_null(ok, False)
-    if not pc.all(ok).as_py():
-        text = pc.if_else(ok, text, "0")
-    point = pc.find_substring(text, ".").to_numpy()
-    length = pc.utf8_length(text).to_numpy()
-    decimals = np.where(point < 0, 0, length - point - 1)
+    if text.null_count:
+        text = pc.fill_null(text, "")  # not canonical: ok is False
+    if len(text) >= 1024:  # few distinct texts (prices, volumes): each is read once
+        encoded = pc.dictionary_encode(text)
+        if len(encoded.dictionary) * 4 <= len(text):
+            values, ok = _parse_decimals(encoded.dictionary, places)
+            rows = encoded.indices.to_numpy(zero_copy_only=False)
+            return values[rows], ok[rows]
+    return _parse_decimals(text, places)
+
+
+def _parse_decimals(text: pa.Array, places: int) -> tuple[np.ndarray, np.ndarray]:
+    ok, decimals = _canonical_decimals(text, places)
+    if not ok.all():
+        text = pc.if_else(pa.array(ok), text, "0")
     digits = pc.cast(pc.replace_substring(text, ".", ""), pa.int64()).to_numpy()
     values = digits * 10 ** (places - decimals)
-    return values.astype(np.int64), ok.to_numpy(zero_copy_only=False)
+    return values.astype(np.int64), ok
 
 
 def group_rows(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -132,6 +243,60 @@ def plain_csv_array(values: pa.Array) -> bool:
     return not found
 
 
+def text_column(column: pa.Array) -> pa.Array:
+    """``column`` as plain text: a dictionary column is materialised (``dictionary[indices]``),
+    numbers are cast to their decimal text (as Arrow's CSV writer prints integers)."""
+    if pa.types.is_dictionary(column.type):
+        dictionary = column.dictionary
+        if not pa.types.is_string(dictionary.type):
+            dictionary = pc.cast(dictionary, pa.string())
+        return dictionary.take(column.indices)
+    if not pa.types.is_string(column.type):
+        return pc.cast(column, pa.string())
+    return column
+
+
+def pack_small(*columns: np.ndarray) -> np.ndarray | None:
+    """One int64 key per row equal exactly where every column is equal (mixed radix over
+    each column's range), or ``None`` when the ranges' product does not fit 62 bits."""
+    key = np.zeros(len(columns[0]) if columns else 0, dtype=np.int64)
+    span = 1
+    for column in columns:
+        if not len(column):
+            return key
+        low, high = int(column.min()), int(column.max())
+        width = high - low + 1
+        span *= width
+        if span >= 1 << 62:
+            return None
+        key *= width
+        key += column.astype(np.int64) - low
+    return key
+
+
+def csv_rows(columns: Sequence[pa.Array]) -> pa.Buffer:
+    """The rows whose cells are ``columns`` as CSV text, without quoting (callers check with
+    :func:`plain_csv_cells` that no cell needs quotes): cells joined by ``,``, each row ended
+    by ``\n``; the bytes ``pyarrow.csv.write_csv`` writes without header and quoting. Made by
+    Arrow's element-wise join (one pass; the interpreter is released)."""
+    if not columns or not len(columns[0]):
+        return pa.py_buffer(b"")
+    last = columns[-1]
+    if pa.types.is_dictionary(last.type):
+        ended = pc.binary_join_element_wise(text_column(last.dictionary), "\n", "")
+        last = pa.DictionaryArray.from_arrays(last.indices, ended)
+        cells = [*map(text_column, columns[:-1]), text_column(last)]
+    else:
+        ended = pc.binary_join_element_wise(text_column(last), "\n", "")
+        cells = [*map(text_column, columns[:-1]), ended]
+    joined = cells[0] if len(cells) == 1 else pc.binary_join_element_wise(*cells, ",")
+    if joined.null_count:
+        raise ValueError("csv_rows: a cell is null")
+    offsets = np.frombuffer(joined.buffers()[1], dtype=np.int32)
+    first, end = int(offsets[joined.offset]), int(offsets[joined.offset + len(joined)])
+    return joined.buffers()[2][first:end]
+
+
 def _csv_text(table: pa.Table) -> pa.Buffer:
     sink = pa.BufferOutputStream()
     pa_csv.write_csv(table, sink, pa_csv.WriteOptions(include_header=False, quoting_style="none"))
@@ -166,6 +331,20 @@ def write_csv_chunks(
     """The header line, then each chunk's rows as CSV (``\\n`` line ends, no quoting)."""
     handle.write((",".join(header) + "\n").encode())
     for text in _in_order(build, _csv_text, total, chunk):
+        handle.write(memoryview(text))  # type: ignore[arg-type]
+
+
+def write_csv_text_chunks(
+    handle: IO[bytes],
+    header: Sequence[str],
+    build: Callable[[int, int], pa.Buffer],
+    total: int,
+    chunk: int,
+) -> None:
+    """The header line, then the CSV text ``build(begin, end)`` of each chunk, in order (two
+    chunks are made at a time, see :func:`csv_rows`)."""
+    handle.write((",".join(header) + "\n").encode())
+    for text in _in_order(build, lambda text: text, total, chunk):
         handle.write(memoryview(text))  # type: ignore[arg-type]
 
 

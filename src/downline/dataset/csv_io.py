@@ -143,6 +143,11 @@ def _columnar_bytes(source: str | Path | IO[str]) -> bytes | None:
     """The bytes of ``source`` for the columnar reader: a file's contents, or the text of an
     unread ``StringIO``; ``None`` for anything else (then the file is read row by row)."""
     if isinstance(source, str | Path):
+        from . import fast_read
+
+        ahead = fast_read.take_ahead(source)
+        if ahead is not None:
+            return ahead
         try:
             return Path(source).read_bytes()
         except OSError:
@@ -929,6 +934,19 @@ def _report_bad_order_id(
 
 def local_midnights_us(days: np.ndarray, tz: ZoneInfo) -> np.ndarray:
     """UTC epoch microseconds of local midnight, in ``tz``, of each ``datetime64[D]`` day."""
+    if len(days) and not np.isnat(days).any():
+        number = days.astype(np.int64)
+        first, last = int(number.min()), int(number.max())
+        if last - first < max(4096, len(days) // 8):  # few days: one per day of the span
+            span = np.datetime64(first, "D") + np.arange(last - first + 1)
+            starts = np.array(
+                [
+                    epoch_us(datetime.combine(day.item(), datetime.min.time(), tzinfo=tz))
+                    for day in span
+                ],
+                dtype=np.int64,
+            )
+            return starts[number - first]
     unique, inverse = np.unique(days, return_inverse=True)
     starts = np.array(
         [epoch_us(datetime.combine(day.item(), datetime.min.time(), tzinfo=tz)) for day in unique],

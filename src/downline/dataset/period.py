@@ -3,17 +3,44 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from operator import itemgetter
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import pyarrow as pa
 
 from downline.calendar import bounds_for_code
 from downline.engine.inputs import PeriodInputs
 
+from . import columnar
 from .csv_io import EPOCH_US, epoch_us
 from .tables import Network, Orders
 
 EPOCH_DAY = np.datetime64("1970-01-01", "D")
+
+
+def pick(values: list[str], rows: np.ndarray) -> list[str]:
+    """``[values[row] for row in rows]`` for increasing ``rows`` (a slice when they are
+    consecutive, else one C-level gather); when ``values`` came from an Arrow array
+    (:func:`columnar.remember_text`), so does the result."""
+    count = len(rows)
+    if count == 0:
+        return []
+    first, last = int(rows[0]), int(rows[-1])
+    if last - first + 1 == count:
+        picked = values[first : last + 1]
+    elif count == 1:
+        picked = [values[first]]
+    else:
+        picked = list(itemgetter(*rows.tolist())(values))
+    known = columnar.known_text(values)
+    if known is not None:
+        if last - first + 1 == count:
+            array = known.slice(first, count)
+        else:
+            array = known.take(pa.array(rows))
+        columnar.remember_text(picked, array)
+    return picked
 
 
 def period_inputs(
@@ -62,7 +89,7 @@ def period_inputs(
     sign = np.where(orders.returns[in_period] >= 0, -1, 1).astype(np.int64)
     currency = orders.currency[in_period]
     return PeriodInputs(
-        ids=[network.ids[row] for row in distributors],
+        ids=pick(network.ids, distributors),
         sponsor=remap(network.sponsor[distributors]),
         placement=remap(network.placement[distributors]),
         position=network.position[distributors].astype(np.int16),
@@ -72,7 +99,7 @@ def period_inputs(
         status=network.status[distributors].astype(np.int8),
         first_day=first_day,
         last_day=first_day + days - 1,
-        order_ids=[orders.ids[row] for row in in_period],
+        order_ids=pick(orders.ids, in_period),
         order_member=compact[credited],
         order_customer=np.where(is_customer_order, customer_number[buyer], -1),
         order_day=(
