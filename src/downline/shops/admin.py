@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+
+from downline.core.admin_views import ReadOnlyAdmin
 
 from .models import Receipt, RefundLookup, Shop, ShopKind, SkuMapping, is_allowed_rest_url
 
@@ -132,7 +133,7 @@ class ShopAdmin(admin.ModelAdmin):
 
 
 @admin.register(Receipt)
-class ReceiptAdmin(admin.ModelAdmin):
+class ReceiptAdmin(ReadOnlyAdmin):
     list_display = (
         "shop",
         "kind",
@@ -146,18 +147,9 @@ class ReceiptAdmin(admin.ModelAdmin):
     search_fields = ("external_id", "message")
     readonly_fields = tuple(field.name for field in Receipt._meta.fields)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
 
 @admin.register(RefundLookup)
-class RefundLookupAdmin(admin.ModelAdmin):
+class RefundLookupAdmin(ReadOnlyAdmin):
     list_display = (
         "shop",
         "order_external_id",
@@ -170,12 +162,3 @@ class RefundLookupAdmin(admin.ModelAdmin):
     list_filter = ("status", "shop")
     search_fields = ("order_external_id", "refund_external_id", "last_error")
     readonly_fields = tuple(field.name for field in RefundLookup._meta.fields)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
