@@ -32,7 +32,6 @@ from typing import IO
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 _KNOWN_TEXT: list[tuple[Sequence[str], pa.Array]] = []
@@ -297,12 +296,6 @@ def csv_rows(columns: Sequence[pa.Array]) -> pa.Buffer:
     return joined.buffers()[2][first:end]
 
 
-def _csv_text(table: pa.Table) -> pa.Buffer:
-    sink = pa.BufferOutputStream()
-    pa_csv.write_csv(table, sink, pa_csv.WriteOptions(include_header=False, quoting_style="none"))
-    return sink.getvalue()
-
-
 def _in_order(
     build: Callable[[int, int], pa.Table],
     convert: Callable[[pa.Table], object],
@@ -319,19 +312,6 @@ def _in_order(
                 yield pending.pop(0).result()
         for future in pending:
             yield future.result()
-
-
-def write_csv_chunks(
-    handle: IO[bytes],
-    header: Sequence[str],
-    build: Callable[[int, int], pa.Table],
-    total: int,
-    chunk: int,
-) -> None:
-    """The header line, then each chunk's rows as CSV (``\\n`` line ends, no quoting)."""
-    handle.write((",".join(header) + "\n").encode())
-    for text in _in_order(build, _csv_text, total, chunk):
-        handle.write(memoryview(text))  # type: ignore[arg-type]
 
 
 def write_csv_text_chunks(
