@@ -195,6 +195,26 @@ def course_progress(request: HttpRequest, member_id: str):
     ]
 
 
+def _filtered(
+    rows: QuerySet,
+    *,
+    course: tuple[str, str | None],
+    state: tuple[str, str | None],
+    since: tuple[str, datetime | None],
+) -> QuerySet:
+    """The filters the progress and quiz lists share, each a (field lookup, value) pair: a
+    course slug, a state and ``completed_since`` (an instant with its zone, on or after)."""
+    (course_field, slug), (state_field, wanted), (since_field, instant) = course, state, since
+    if slug:
+        rows = rows.filter(**{course_field: slug})
+    if wanted:
+        rows = rows.filter(**{state_field: wanted})
+    after = utc_instant(instant, "query.completed_since")
+    if after is not None:
+        rows = rows.filter(**{f"{since_field}__gte": after})
+    return rows
+
+
 @router.get("/progress", response=LessonProgressPage, summary="List lesson progress")
 def list_progress(
     request: HttpRequest,
@@ -212,13 +232,12 @@ def list_progress(
         viewer(request),
         member,
     )
-    if course:
-        rows = rows.filter(lesson__course__slug=course)
-    if state:
-        rows = rows.filter(state=state)
-    since = utc_instant(completed_since, "query.completed_since")
-    if since is not None:
-        rows = rows.filter(completed_at__gte=since)
+    rows = _filtered(
+        rows,
+        course=("lesson__course__slug", course),
+        state=("state", state),
+        since=("completed_at", completed_since),
+    )
     return page(
         rows,
         cursor=cursor,
@@ -254,13 +273,12 @@ def list_quiz_results(
         viewer(request),
         member,
     )
-    if course:
-        rows = rows.filter(quiz__lesson__course__slug=course)
-    if state:
-        rows = rows.filter(status=state)
-    since = utc_instant(completed_since, "query.completed_since")
-    if since is not None:
-        rows = rows.filter(submitted_at__gte=since)
+    rows = _filtered(
+        rows,
+        course=("quiz__lesson__course__slug", course),
+        state=("status", state),
+        since=("submitted_at", completed_since),
+    )
     return page(
         rows,
         cursor=cursor,
