@@ -145,6 +145,15 @@ def reset(args: argparse.Namespace) -> None:
             "UPDATE periods_period SET status = 'open', closed_at = NULL WHERE code = %s",
             [args.month],
         )
+        # The outbox consumers start caught up, as on a freshly loaded database: the previous
+        # final run's events (hundreds of thousands of rank.advanced) would otherwise be read by
+        # the worker's loops beside the projection, which a worker running since that final
+        # run would have done long before.
+        cursor.execute(
+            "UPDATE core_consumer SET (cursor_tx, cursor_id) = "
+            "(SELECT tx, id FROM core_event ORDER BY tx DESC, id DESC LIMIT 1) "
+            "WHERE EXISTS (SELECT 1 FROM core_event)"
+        )
 
 
 def projection_under_worker(args: argparse.Namespace) -> None:
@@ -152,13 +161,12 @@ def projection_under_worker(args: argparse.Namespace) -> None:
     thread included) run it; stop that worker (by its process id) once the job is done."""
     from downline.compensation.models import Run, RunResult, RunTrace
     from downline.periods.models import Period
+    from downline.web.actions import do_start_run
     from downline.web.models import RunJob
-    from downline.web.tasks import run_commissions
 
     period = Period.objects.get(code=args.month)
-    job = RunJob.objects.create(period=period, kind="projection")
     started = time.perf_counter()
-    run_commissions.enqueue(job.pk)
+    job = do_start_run(period, "projection", actor=None)
     worker = subprocess.Popen(
         [sys.executable, "-m", "downline", "worker", "--no-startup-delay", "--interval", "0.2"],
         cwd=ROOT,

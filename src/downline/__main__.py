@@ -1,3 +1,3 @@
-from downline.cli import main
+from downline.cli import console
 
-raise SystemExit(main())
+console()

@@ -31,6 +31,7 @@ def handle(event: Event) -> None:
         )
 
 
-def consume_business_actions(batch: int = 500) -> int:
-    """Handle every new event (see the module docstring); returns how many were read."""
-    return outbox.consume_all(CONSUMER, handle, batch=batch)
+def consume_business_actions(batch: int = 500, seconds: float | None = None) -> int:
+    """Handle every new event (see the module docstring), or as many as ``seconds`` allow
+    (``core.events.consume_all``); returns how many were read."""
+    return outbox.consume_all(CONSUMER, handle, batch=batch, seconds=seconds)

@@ -6,6 +6,7 @@ from datetime import date
 
 from django.tasks import task
 
+from downline.core.jobs import SLICE_SECONDS
 from downline.genealogy.rules import company_today
 
 from .actions import do_record_expiring
@@ -22,9 +23,10 @@ def record_expiring_certificates(on_date: str | None = None) -> int:
 
 
 @task
-def read_business_actions() -> int:
-    """Tick the first-30-days business actions from the outbox (first order, customer, webinar)."""
-    return consume_business_actions()
+def read_business_actions(seconds: float = SLICE_SECONDS) -> int:
+    """Tick the first-30-days business actions from the outbox (first order, customer, webinar),
+    for at most about ``seconds``; the next run goes on from there."""
+    return consume_business_actions(seconds=seconds)
 
 
 @task

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -295,11 +296,34 @@ def consume(name: str, handler: Handler, *, batch: int = 500) -> int:
     return len(events)
 
 
-def consume_all(name: str, handler: Handler, *, batch: int = 500) -> int:
-    """``consume`` until nothing is left; one transaction per batch. Returns the total."""
+def consume_all(
+    name: str, handler: Handler, *, batch: int = 500, seconds: float | None = None
+) -> int:
+    """``consume`` until nothing is left; one transaction per batch. Returns the total.
+
+    With ``seconds``, no new batch starts once that many seconds have passed: a periodic task
+    leaves the rest of a large backlog (a final run's hundreds of thousands of events) to its
+    next run, so the worker is free for the jobs queued meanwhile."""
     total = 0
+    deadline = None if seconds is None else time.monotonic() + seconds
     while True:
         handled = consume(name, handler, batch=batch)
         total += handled
-        if handled < batch:
+        if handled < batch or (deadline is not None and time.monotonic() >= deadline):
             return total
+
+
+def skip_pending(name: str) -> int:
+    """Move consumer ``name``'s cursor past every visible event without handling them (for a
+    consumer with nothing to do, such as webhooks without a subscription); returns how many
+    events were passed over."""
+    with transaction.atomic():
+        consumer = consumer_locked(name)
+        events = pending(consumer)
+        last = events.values_list("tx", "id").last()
+        if last is None:
+            return 0
+        skipped = events.count()
+        consumer.cursor_tx, consumer.cursor_id = last
+        consumer.save(update_fields=["cursor_tx", "cursor_id", "updated_at"])
+    return skipped

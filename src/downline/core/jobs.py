@@ -68,6 +68,16 @@ DEFAULT_HEARTBEAT_SECONDS = 15
 START_SLACK = timedelta(seconds=60)
 LOST_EXCEPTION = "downline.core.jobs.WorkerLost"
 
+INTERACTIVE_PRIORITY = 50
+"""Task priority of the jobs someone started and waits for (a commission run, a simulation).
+Periodic tasks keep the default 0, and a worker takes the highest priority first, so such a
+job waits at most for the task the worker is running, never for a queue of periodic ones."""
+
+SLICE_SECONDS = 20.0
+"""How long a periodic task that works through a backlog of outbox events goes on before it
+leaves the rest to its next run (``core.events.consume_all``), so that a job queued meanwhile
+does not wait behind, say, a final run's hundreds of thousands of events."""
+
 
 @dataclass(frozen=True)
 class WorkerIdentity:

@@ -270,10 +270,10 @@ def _commissions_posted(event: Event, p: dict) -> None:
         )
 
 
-def consume_events(batch: int = 500) -> int:
-    """Turn every new outbox event into notifications (each event once); returns how many
-    events were read."""
-    return outbox.consume_all(CONSUMER, handle, batch=batch)
+def consume_events(batch: int = 500, seconds: float | None = None) -> int:
+    """Turn every new outbox event into notifications (each event once), or as many as
+    ``seconds`` allow (``core.events.consume_all``); returns how many events were read."""
+    return outbox.consume_all(CONSUMER, handle, batch=batch, seconds=seconds)
 
 
 # --------------------------------------------------------------------------- delivering

@@ -14,7 +14,7 @@ from datetime import date
 
 from django.tasks import task
 
-from downline.core.jobs import Heartbeat, running_fields, sqlite_lock_free
+from downline.core.jobs import SLICE_SECONDS, Heartbeat, running_fields, sqlite_lock_free
 from downline.genealogy.rules import company_today
 
 from . import notify
@@ -40,8 +40,10 @@ def build_radar(on_date: str | None = None) -> dict[str, object]:
 
 
 @task
-def deliver_notifications() -> dict[str, int]:
-    events = notify.consume_events()
+def deliver_notifications(seconds: float = SLICE_SECONDS) -> dict[str, int]:
+    """Outbox events to notifications for at most about ``seconds`` (the next run goes on),
+    then e-mail and push of up to 5,000 new notifications."""
+    events = notify.consume_events(seconds=seconds)
     counts = notify.deliver_pending()
     counts["events"] = events
     return counts

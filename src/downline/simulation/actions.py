@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from downline.compensation.models import PlanVersion
 from downline.core.errors import DownlineError
+from downline.core.jobs import INTERACTIVE_PRIORITY
 from downline.engine.plan import LoadedPlan, PlanError, load_plan_text
 
 from .cli import MAX_MONTHS
@@ -201,7 +202,7 @@ def do_start_simulation(request: SimulationRequest, *, actor) -> SimulationRun:
         )
     from .tasks import run_simulation
 
-    result = run_simulation.enqueue(run.pk)
+    result = run_simulation.using(priority=INTERACTIVE_PRIORITY).enqueue(run.pk)
     SimulationRun.objects.filter(pk=run.pk).update(task_id=str(result.id)[:64])
     run.refresh_from_db()
     return run

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from downline.accounts.actions import do_create_user
 from downline.accounts.models import User
 from downline.core.errors import DownlineError
-from downline.core.jobs import do_fail_if_lost
+from downline.core.jobs import INTERACTIVE_PRIORITY, do_fail_if_lost
 from downline.genealogy import reasons
 from downline.genealogy.actions import do_enroll
 from downline.genealogy.models import Distributor
@@ -119,7 +119,7 @@ def do_add_note(distributor: Distributor, text: str, *, author: User) -> Note:
     return Note.objects.create(distributor=distributor, text=text, author=author)
 
 
-def do_start_run(period: Period, kind: str, *, actor: User) -> RunJob:
+def do_start_run(period: Period, kind: str, *, actor: User | None) -> RunJob:
     """Queue a commission run of ``period`` (``projection``, ``preview`` or ``final``) as a
     background task; the returned job shows its progress. A second job of the same period that
     is still queued or running is refused, so a double click does not start two runs; but a
@@ -143,7 +143,7 @@ def do_start_run(period: Period, kind: str, *, actor: User) -> RunJob:
         job = RunJob.objects.create(period=period, kind=kind, started_by=actor)
     from .tasks import run_commissions
 
-    result = run_commissions.enqueue(job.pk)
+    result = run_commissions.using(priority=INTERACTIVE_PRIORITY).enqueue(job.pk)
     RunJob.objects.filter(pk=job.pk).update(task_id=str(result.id)[:64])
     job.refresh_from_db()
     return job

@@ -38,7 +38,7 @@ from django.utils import timezone, translation
 
 from downline.accounts.models import User
 from downline.accounts.staff import ADMIN
-from downline.core.events import consume_all
+from downline.core.events import consume_all, skip_pending
 from downline.core.models import Event
 from downline.core.outbound import opener
 
@@ -89,10 +89,14 @@ def backoff(failed_attempts: int) -> timedelta:
 # --- 1. queue -------------------------------------------------------------------------------
 
 
-def queue_events(batch: int = 500) -> int:
+def queue_events(batch: int = 500, seconds: float | None = None) -> int:
     """Read the outbox and queue a delivery of each new event to every enabled subscription
-    that wants it; returns how many events were read."""
+    that wants it, for at most about ``seconds`` (``core.events.consume_all``); returns how
+    many events were read. Without an enabled subscription the events are passed over in one
+    step: a subscription receives the events that occur after it is made."""
     subscriptions = list(Subscription.objects.filter(enabled=True))
+    if not subscriptions:
+        return skip_pending(CONSUMER)
 
     def handle(event: Event) -> None:
         now = timezone.now()
@@ -303,10 +307,13 @@ def notify_staff(subscription_id: int) -> int:
     return told
 
 
-def run(now: datetime | None = None, *, rounds: int = 20) -> dict[str, int]:
-    """Queue new events, then send what is due, round after round while something was sent
-    (a member's next event becomes due once the previous one is delivered)."""
-    queued = queue_events()
+def run(
+    now: datetime | None = None, *, rounds: int = 20, seconds: float | None = None
+) -> dict[str, int]:
+    """Queue new events (for at most about ``seconds``), then send what is due, round after
+    round while something was sent (a member's next event becomes due once the previous one is
+    delivered)."""
+    queued = queue_events(seconds=seconds)
     attempted = 0
     for _round in range(rounds):
         sent = deliver_due(now)
