@@ -31,7 +31,7 @@ from django.db import connection
 
 from downline.calendar import bounds_for_code
 from downline.core import hooks
-from downline.core.bulk_sql import read_columns
+from downline.core.bulk_sql import read_arrays
 from downline.engine.inputs import PeriodInputs
 from downline.engine.plan import Plan
 from downline.genealogy.models import Distributor, StructureEvent
@@ -102,20 +102,13 @@ def _members(ends_at: datetime) -> tuple:
     db ids, positions, joined days, status codes, is customer, kept), references -1 for none."""
     table = Distributor._meta.db_table
     customer = Distributor.Kind.CUSTOMER.value
-    columns = read_columns(
+    db_ids, ids, sponsor, parent, position, joined, status, is_customer = read_arrays(
         f"""SELECT id, member_id, COALESCE(sponsor_id, -1), COALESCE(placement_parent_id, -1),
                    COALESCE(placement_position, 0), {_epoch_day_sql("joined_on")},
                    {_status_sql("status")}, CASE WHEN kind = '{customer}' THEN 1 ELSE 0 END
-            FROM {table} ORDER BY id"""
-    ) or [[] for _ in range(8)]
-    db_ids = np.array(columns[0], dtype=np.int64)
-    ids = columns[1]
-    sponsor = np.array(columns[2], dtype=np.int64)
-    parent = np.array(columns[3], dtype=np.int64)
-    position = np.array(columns[4], dtype=np.int16)
-    joined = np.array(columns[5], dtype=np.int32)
-    status = np.array(columns[6], dtype=np.int8)
-    is_customer = np.array(columns[7], dtype=bool)
+            FROM {table} ORDER BY id""",
+        types=(np.int64, str, np.int64, np.int64, np.int16, np.int32, np.int8, np.bool_),
+    )
     keep = np.ones(len(db_ids), dtype=bool)
     events = StructureEvent._meta.db_table
     with connection.cursor() as cursor:
@@ -197,7 +190,7 @@ def load_period(period: Period, plan: Plan) -> StoredPeriod:
 
     orders_table = Order._meta.db_table
     plan_currency = plan.currency if isinstance(plan.currency, str) else None
-    columns = read_columns(
+    columns = read_arrays(
         f"""SELECT id, distributor_id, buyer_id,
                    CASE WHEN is_customer_order THEN 1 ELSE 0 END, {_epoch_seconds_sql("paid_at")},
                    CASE WHEN returns_order_id IS NULL THEN pv ELSE -pv END,
@@ -208,12 +201,9 @@ def load_period(period: Period, plan: Plan) -> StoredPeriod:
             WHERE period_id = %s AND status <> %s AND NOT after_close
             ORDER BY id""",
         [plan_currency or "", period.pk, Order.Status.CANCELLED.value],
-    ) or [[] for _ in range(9)]
-    order_db = np.array(columns[0], dtype=np.int64)
-    credited = np.array(columns[1], dtype=np.int64)
-    buyer = np.array(columns[2], dtype=np.int64)
-    by_customer = np.array(columns[3], dtype=bool)
-    paid_s = np.array(columns[4], dtype=np.int64)
+        types=(np.int64,) * 3 + (np.bool_, np.int64, np.int64, np.int64, np.int64, np.bool_),
+    )
+    order_db, credited, buyer, by_customer, paid_s = columns[:5]
     first_day, midnights = _period_days(period, time_zone)
     member_rows = row_of_db[credited] if len(credited) else np.zeros(0, dtype=np.int64)
     if np.any(member_rows < 0):
@@ -235,10 +225,10 @@ def load_period(period: Period, plan: Plan) -> StoredPeriod:
         order_day=(first_day + np.searchsorted(midnights, paid_s, side="right") - 1).astype(
             np.int32
         ),
-        order_pv=np.array(columns[5], dtype=np.int64),
-        order_cv=np.array(columns[6], dtype=np.int64),
-        order_amount=_hundredths(np.array(columns[7], dtype=np.int64), plan_currency),
-        order_in_plan_currency=np.array(columns[8], dtype=bool),
+        order_pv=columns[5],
+        order_cv=columns[6],
+        order_amount=_hundredths(columns[7], plan_currency),
+        order_in_plan_currency=columns[8],
         period=period.code,
     )
     stored = StoredPeriod(inputs=inputs, member_ids=db_ids[rows], order_ids=order_db)
