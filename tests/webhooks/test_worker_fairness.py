@@ -8,7 +8,7 @@ import pytest
 from django.db import transaction
 from django_tasks_db.models import DBTaskResult
 
-from downline.core.events import ORDER_PAID, consume_all, record_event
+from downline.core.events import ORDER_PAID, consume, consume_all, has_pending, record_event
 from downline.core.jobs import INTERACTIVE_PRIORITY
 from downline.core.models import Consumer
 from downline.periods.actions import do_ensure_period
@@ -66,3 +66,20 @@ def test_a_run_started_from_the_console_is_taken_before_periodic_tasks_queued_ea
     assert str(first.id) == job.task_id
     assert first.priority == INTERACTIVE_PRIORITY
     assert first.task_path == "downline.web.tasks.run_commissions"
+
+
+def test_a_cursor_inside_one_large_transaction_resumes_right_after_its_event():
+    with transaction.atomic():  # a final run writes its events in one transaction
+        for number in range(7):
+            paid(f"O{number}")
+    handled: list[str] = []
+
+    def handle(event) -> None:
+        handled.append(event.payload["order"])
+
+    assert consume("resuming", handle, batch=3) == 3
+    consumer = Consumer.objects.get(name="resuming")
+    assert has_pending(consumer)
+    assert consume_all("resuming", handle, batch=3) == 4
+    assert handled == [f"O{number}" for number in range(7)]
+    assert not has_pending(Consumer.objects.get(name="resuming"))

@@ -109,7 +109,7 @@ def consume_events() -> int:
     total = 0
     while True:
         seen = Consumer.objects.filter(name=CONSUMER).first()
-        if seen is not None and not outbox.pending(seen).exists():
+        if seen is not None and not outbox.has_pending(seen):
             return total  # nothing new: no lock taken (every board poll asks)
         with transaction.atomic():
             consumer = outbox.consumer_locked(CONSUMER)

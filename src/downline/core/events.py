@@ -28,8 +28,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from django.db import IntegrityError, models, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models.expressions import Expression, RawSQL
 from django.utils import timezone
 
@@ -271,8 +270,18 @@ def consumer_locked(name: str) -> Consumer:
 
 
 def pending(consumer: Consumer) -> models.QuerySet[Event]:
-    """The events after ``consumer``'s cursor, in the order they are handled."""
-    after = Q(tx__gt=consumer.cursor_tx) | Q(tx=consumer.cursor_tx, id__gt=consumer.cursor_id)
+    """The events after ``consumer``'s cursor, in the order they are handled.
+
+    The cursor is compared as a row, ``(tx, id) > (cursor_tx, cursor_id)``, which enters the
+    (tx, id) index at the cursor. Written as ``tx > t OR (tx = t AND id > i)`` the index is
+    read from the first event and filtered, every tick of every consumer (0.3–0.4 s at two
+    million events, most of them in a final run's one transaction)."""
+    table = connection.ops.quote_name(Event._meta.db_table)
+    after = RawSQL(
+        f"({table}.tx, {table}.id) > (%s, %s)",
+        [consumer.cursor_tx, consumer.cursor_id],
+        output_field=models.BooleanField(),
+    )
     return visible().filter(after).order_by("tx", "id")
 
 
@@ -311,6 +320,12 @@ def consume_all(
         total += handled
         if handled < batch or (deadline is not None and time.monotonic() >= deadline):
             return total
+
+
+def has_pending(consumer: Consumer) -> bool:
+    """Whether an event waits after ``consumer``'s cursor. Read in index order: for an
+    unordered ``EXISTS`` PostgreSQL expects many rows to match and scans the whole table."""
+    return pending(consumer).values_list("id", flat=True).first() is not None
 
 
 def skip_pending(name: str) -> int:
