@@ -21,6 +21,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -84,7 +85,9 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--format", choices=("csv", "parquet"), default="csv")
-    parser.add_argument("--repeat", type=int, default=1, help="runs per size (best is kept)")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs per size (the median is judged)"
+    )
     parser.add_argument(
         "--cache",
         type=Path,
@@ -99,7 +102,8 @@ def main() -> int:
     for size in args.sizes:
         print(f"{size:,} distributors, plans/kitchen-sink.yaml, --format {args.format}")
         folder = inputs_for(size, args.seed, args.cache)
-        best: tuple[float, int] | None = None
+        walls: list[float] = []
+        peaks: list[int] = []
         for _ in range(args.repeat):
             out = Path(tempfile.mkdtemp(prefix="calc-out-", dir=args.cache))
             load = os.getloadavg()[0]
@@ -121,14 +125,22 @@ def main() -> int:
             print(
                 "  files: " + ", ".join(f"{n} {b / 1e6:.0f} MB" for n, b in sorted(sizes.items()))
             )
-            if best is None or seconds < best[0]:
-                best = (seconds, peak)
+            walls.append(seconds)
+            peaks.append(peak)
+        wall, peak = statistics.median(walls), max(peaks)
+        runs = ", ".join(f"{seconds:.2f}" for seconds in walls)
+        print(
+            f"  median wall {wall:.2f} s over {len(walls)} runs ({runs}); peak {peak / GIB:.2f} GiB"
+        )
         limit_seconds, limit_bytes = TARGETS.get(size, (None, None))
-        if best is not None and limit_seconds is not None:
-            ok = best[0] < limit_seconds and (limit_bytes is None or best[1] < limit_bytes)
+        if limit_seconds is not None:
+            ok = wall < limit_seconds and (limit_bytes is None or peak < limit_bytes)
             met = met and ok
             memory = f" and peak under {limit_bytes / GIB:.0f} GiB" if limit_bytes else ""
-            print(f"  target: under {limit_seconds:.0f} s{memory}: " + ("met" if ok else "NOT met"))
+            print(
+                f"  target: median under {limit_seconds:.0f} s{memory}: "
+                + ("met" if ok else "NOT met")
+            )
     print("all targets met" if met else "some targets not met")
     return 0 if met else 1
 

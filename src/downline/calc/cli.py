@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from downline.engine.memory import tune_process_memory
+from downline.engine.memory import collector_paused, tune_process_memory
 from downline.i18n import LANGUAGES, current_language, use_language
 from downline.i18n import gettext as _
 
@@ -81,6 +81,11 @@ def calc_main(argv: list[str]) -> int:
     )
     args = parser.parse_args(argv)
     tune_process_memory()
+    with collector_paused():
+        return _calc(args)
+
+
+def _calc(args: argparse.Namespace) -> int:
     from downline.dataset import fast_read
 
     fast_read.read_network_ahead(args.distributors)

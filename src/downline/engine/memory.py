@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 M_TRIM_THRESHOLD = -1
 M_MMAP_MAX = -4
@@ -38,3 +41,18 @@ def tune_process_memory() -> bool:
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
     return bool(mallopt(M_MMAP_MAX, 0)) and bool(mallopt(M_TRIM_THRESHOLD, 2**31 - 1))
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off inside the block, as it was after it. A run makes
+    millions of objects (the imported modules, plan models, ids) and no cycles worth collecting
+    in its seconds; the collector's passes over them cost about 0.1 s of CPU at 100,000
+    distributors."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
