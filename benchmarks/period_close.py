@@ -62,6 +62,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--reuse", action="store_true", help="keep the loaded database")
     parser.add_argument("--drop", action="store_true", help="drop the database at the end")
+    parser.add_argument(
+        "--backlog",
+        action="store_true",
+        help="with --reuse: leave the outbox consumers where they are, so the worker's loops "
+        "read the previous final run's events beside the projection (as right after a close)",
+    )
     parser.add_argument("--final-only", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -145,15 +151,16 @@ def reset(args: argparse.Namespace) -> None:
             "UPDATE periods_period SET status = 'open', closed_at = NULL WHERE code = %s",
             [args.month],
         )
-        # The outbox consumers start caught up, as on a freshly loaded database: the previous
-        # final run's events (hundreds of thousands of rank.advanced) would otherwise be read by
-        # the worker's loops beside the projection, which a worker running since that final
-        # run would have done long before.
-        cursor.execute(
-            "UPDATE core_consumer SET (cursor_tx, cursor_id) = "
-            "(SELECT tx, id FROM core_event ORDER BY tx DESC, id DESC LIMIT 1) "
-            "WHERE EXISTS (SELECT 1 FROM core_event)"
-        )
+        if not args.backlog:
+            # The outbox consumers start caught up, as on a freshly loaded database: the
+            # previous final run's events (hundreds of thousands of rank.advanced) would
+            # otherwise be read by the worker's loops beside the projection, which a worker
+            # running since that final run would have done long before (see --backlog).
+            cursor.execute(
+                "UPDATE core_consumer SET (cursor_tx, cursor_id) = "
+                "(SELECT tx, id FROM core_event ORDER BY tx DESC, id DESC LIMIT 1) "
+                "WHERE EXISTS (SELECT 1 FROM core_event)"
+            )
 
 
 def projection_under_worker(args: argparse.Namespace) -> None:
