@@ -1,6 +1,7 @@
-"""A worker stays free for the jobs people wait for: periodic consumers work through a backlog in
-time slices, webhooks without a subscription pass events over in one step, and a commission run
-started from the console is taken before periodic tasks queued earlier."""
+"""A worker stays free for the jobs people wait for: periodic consumers and the worker's loops
+work through a backlog in time slices, reading from the cursor on; webhooks without a
+subscription pass events over in one step; a commission run started from the console is taken
+before periodic tasks queued earlier."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 from django.db import transaction
 from django_tasks_db.models import DBTaskResult
 
+from downline.contests import activity as contest_activity
 from downline.core.events import ORDER_PAID, consume, consume_all, has_pending, record_event
 from downline.core.jobs import INTERACTIVE_PRIORITY
 from downline.core.models import Consumer
@@ -83,3 +85,11 @@ def test_a_cursor_inside_one_large_transaction_resumes_right_after_its_event():
     assert consume_all("resuming", handle, batch=3) == 4
     assert handled == [f"O{number}" for number in range(7)]
     assert not has_pending(Consumer.objects.get(name="resuming"))
+
+
+def test_the_contest_boards_read_a_backlog_in_slices(monkeypatch):
+    monkeypatch.setattr(contest_activity, "BATCH", 2)
+    for number in range(5):
+        paid(f"O{number}")
+    assert contest_activity.consume_events(seconds=0) == 2
+    assert contest_activity.consume_events() == 3

@@ -96,15 +96,19 @@ def do_refresh_contest(contest: Contest) -> int:
 
 
 def do_refresh_due(
-    *, max_age_seconds: int = REFRESH_SECONDS, contest: Contest | None = None
+    *,
+    max_age_seconds: int = REFRESH_SECONDS,
+    contest: Contest | None = None,
+    seconds: float | None = None,
 ) -> int:
     """Read new outbox events (consumer ``contests.activity``), then recompute every published
     contest that is marked dirty and was computed more than ``max_age_seconds`` ago. Safe to
     call from many places (a loop, a page poll): two callers wait for each other's consumer
-    lock and the second finds nothing to do. Returns the number of contests recomputed."""
+    lock and the second finds nothing to do. ``seconds``: read events for at most about that
+    long (a loop's tick, a page's poll). Returns the number of contests recomputed."""
     from .activity import consume_events
 
-    consume_events()
+    consume_events(seconds=seconds)
     now = timezone.now()
     due = Contest.objects.filter(status=Contest.Status.PUBLISHED, dirty=True)
     if contest is not None:

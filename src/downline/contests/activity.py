@@ -13,6 +13,7 @@ Each event is handled once: the consumer's cursor moves in the handler's transac
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from datetime import date
 
@@ -103,10 +104,12 @@ class _Batch:
             award_points(member_id, rule, key=key, at=at)
 
 
-def consume_events() -> int:
+def consume_events(seconds: float | None = None) -> int:
     """Handle every new event (batches of ``BATCH``, one transaction each, the cursor moved in
-    it, as ``core.events.consume`` does; the batch's bulk writes come last); returns how many."""
+    it, as ``core.events.consume`` does; the batch's bulk writes come last), or as many as
+    ``seconds`` allow; returns how many."""
     total = 0
+    deadline = None if seconds is None else time.monotonic() + seconds
     while True:
         seen = Consumer.objects.filter(name=CONSUMER).first()
         if seen is not None and not outbox.has_pending(seen):
@@ -122,7 +125,7 @@ def consume_events() -> int:
                 consumer.cursor_tx, consumer.cursor_id = events[-1].tx, events[-1].pk
                 consumer.save(update_fields=["cursor_tx", "cursor_id", "updated_at"])
         total += len(events)
-        if len(events) < BATCH:
+        if len(events) < BATCH or (deadline is not None and time.monotonic() >= deadline):
             return total
 
 

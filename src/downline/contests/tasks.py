@@ -16,6 +16,8 @@ import time
 from django.db import close_old_connections, connection
 from django.tasks import task
 
+from downline.core.jobs import LOOP_SLICE_SECONDS
+
 from .actions import do_refresh_due
 
 logger = logging.getLogger(__name__)
@@ -27,7 +29,7 @@ def run_board_refresher(stop: threading.Event, interval: float = 2.0) -> None:
             started = time.monotonic()
             close_old_connections()
             try:
-                do_refresh_due()
+                do_refresh_due(seconds=LOOP_SLICE_SECONDS)
             except Exception:
                 logger.exception("Refreshing the contest boards failed; retrying in %s s", interval)
             stop.wait(max(0.0, interval - (time.monotonic() - started)))

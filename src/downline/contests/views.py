@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from downline.accounts.console import console_required
+from downline.core.jobs import LOOP_SLICE_SECONDS
 from downline.genealogy.access import member_required
 from downline.genealogy.models import Distributor
 
@@ -77,7 +78,7 @@ def _board_context(contest: Contest, member: Distributor) -> dict:
 def board(request: HttpRequest, member: Distributor, slug: str) -> HttpResponse:
     contest = _visible_contest(slug)
     if contest.status == Contest.Status.PUBLISHED:
-        actions.do_refresh_due(contest=contest)
+        actions.do_refresh_due(contest=contest, seconds=LOOP_SLICE_SECONDS)
         contest.refresh_from_db()
     settings_row = MemberSettings.objects.filter(member=member).first()
     context = _board_context(contest, member)
@@ -91,7 +92,7 @@ def board_live(request: HttpRequest, member: Distributor, slug: str) -> HttpResp
     in first: a contest is recomputed at most every ``REFRESH_SECONDS``."""
     contest = _visible_contest(slug)
     if contest.status == Contest.Status.PUBLISHED:
-        actions.do_refresh_due(contest=contest)
+        actions.do_refresh_due(contest=contest, seconds=LOOP_SLICE_SECONDS)
         contest.refresh_from_db()
     return render(request, "contests/_boards.html", _board_context(contest, member))
 

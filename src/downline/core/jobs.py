@@ -73,6 +73,12 @@ INTERACTIVE_PRIORITY = 50
 Periodic tasks keep the default 0, and a worker takes the highest priority first, so such a
 job waits at most for the task the worker is running, never for a queue of periodic ones."""
 
+LOOP_SLICE_SECONDS = 1.0
+"""How long one tick of a worker loop (outreach, contest boards) or a board page's poll reads
+outbox events before it goes on with its other work; the rest waits for the next tick. After a
+close the outreach loop (every 3 s) and the boards loop (every 2 s) so take at most about a
+third and a half of their time for the backlog, beside the job the worker is running."""
+
 SLICE_SECONDS = 20.0
 """How long a periodic task that works through a backlog of outbox events goes on before it
 leaves the rest to its next run (``core.events.consume_all``), so that a job queued meanwhile

@@ -100,8 +100,9 @@ def handle_event(event) -> None:
         )
 
 
-def consume_events(batch: int = 200) -> int:
-    return outbox.consume_all(CONSUMER, handle_event, batch=batch)
+def consume_events(batch: int = 200, seconds: float | None = None) -> int:
+    """New outbox events to enrollments, for at most about ``seconds``; returns how many."""
+    return outbox.consume_all(CONSUMER, handle_event, batch=batch, seconds=seconds)
 
 
 def enroll(

@@ -17,18 +17,23 @@ from datetime import date
 from django.db import close_old_connections, connection
 from django.tasks import task
 
+from downline.core.jobs import LOOP_SLICE_SECONDS
+
 from . import sequences, webinars
 from .mail import dispatch_due
 
 logger = logging.getLogger(__name__)
 
 
-def outreach_tick(*, batch: int = 100, pause: float = 0.0, mail_only: bool = False) -> int:
-    """One round: events → enrollments → due steps → mails sent. Returns mails sent."""
+def outreach_tick(
+    *, batch: int = 100, pause: float = 0.0, mail_only: bool = False, seconds: float | None = None
+) -> int:
+    """One round: events → enrollments (for at most about ``seconds``) → due steps → mails
+    sent. Returns mails sent."""
     if not mail_only:
         webinars.poll_live_rooms()
         webinars.take_attendance()
-        sequences.consume_events()
+        sequences.consume_events(seconds=seconds)
         sequences.advance_due()
     return dispatch_due(batch, pause=pause)
 
@@ -52,13 +57,16 @@ def run_outreach_loop(
     pause: float = 0.0,
     mail_only: bool = False,
 ) -> None:
-    """``outreach_tick`` every ``interval`` seconds until ``stop`` is set."""
+    """``outreach_tick`` every ``interval`` seconds until ``stop`` is set, each reading the
+    outbox for at most ``LOOP_SLICE_SECONDS``."""
     try:
         while not stop.is_set():
             started = time.monotonic()
             close_old_connections()
             try:
-                outreach_tick(batch=batch, pause=pause, mail_only=mail_only)
+                outreach_tick(
+                    batch=batch, pause=pause, mail_only=mail_only, seconds=LOOP_SLICE_SECONDS
+                )
             except Exception:
                 logger.exception("Outreach tick failed; retrying in %s s", interval)
             stop.wait(max(0.0, interval - (time.monotonic() - started)))
