@@ -654,17 +654,10 @@ def read_arrays(
     with connection.cursor() as cursor, cursor.cursor.copy(statement, list(params)) as copy:
         for block in copy:
             buffer += block
-    names = [f"c{k}" for k in range(len(types))]
-    arrow_types = {
-        name: pa.string()
-        if kind is str
-        else pa.int8()
-        if kind is np.bool_
-        else pa.from_numpy_dtype(kind)
-        for name, kind in zip(names, types, strict=True)
-    }
     if not buffer:
         return [[] if kind is str else np.zeros(0, dtype=kind) for kind in types]
+    names = [f"c{k}" for k in range(len(types))]
+    arrow_types = {name: _arrow_type(kind) for name, kind in zip(names, types, strict=True)}
     table = csv.read_csv(
         pa.py_buffer(buffer),
         read_options=csv.ReadOptions(column_names=names),
@@ -684,3 +677,12 @@ def read_arrays(
             values = column.to_numpy()
             arrays.append(values != 0 if kind is np.bool_ else values)
     return arrays
+
+
+def _arrow_type(kind: ColumnType):
+    """How :func:`read_arrays` parses a column of ``kind`` (flags arrive as 0/1)."""
+    import pyarrow as pa
+
+    if kind is str:
+        return pa.string()
+    return pa.int8() if kind is np.bool_ else pa.from_numpy_dtype(kind)
