@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from django.db import connection
 
 from downline.core.bulk_sql import read_arrays
 
@@ -45,8 +44,6 @@ def test_an_empty_result_gives_empty_columns_of_the_asked_types():
     assert keys.size == 0
 
 
-@pytest.mark.postgres
 def test_a_null_is_refused_with_the_column_named():
-    assert connection.vendor == "postgresql"
     with pytest.raises(ValueError, match=r"column 1 .* holds NULL"):
-        read_arrays("SELECT 1, NULL::bigint", types=(np.int64, np.int64))
+        read_arrays("SELECT 1, CAST(NULL AS BIGINT)", types=(np.int64, np.int64))

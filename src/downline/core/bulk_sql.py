@@ -642,6 +642,9 @@ def read_arrays(
     garbage collector). On SQLite it is :func:`read_columns`, converted."""
     if not is_postgresql():
         columns = read_columns(sql, params) or [[] for _ in types]
+        for index, values in enumerate(columns):
+            if None in values:
+                raise _null_error(index, sql)
         return [
             list(values) if kind is str else np.array(values, dtype=kind)
             for values, kind in zip(columns, types, strict=True)
@@ -670,7 +673,7 @@ def read_arrays(
     for name, kind in zip(names, types, strict=True):
         column = table.column(name)
         if column.null_count:
-            raise ValueError(f"read_arrays: column {name[1:]} of {sql[:80]!r} holds NULL")
+            raise _null_error(int(name[1:]), sql)
         if kind is str:
             arrays.append(column.to_pylist())
         else:
@@ -686,3 +689,7 @@ def _arrow_type(kind: ColumnType):
     if kind is str:
         return pa.string()
     return pa.int8() if kind is np.bool_ else pa.from_numpy_dtype(kind)
+
+
+def _null_error(index: int, sql: str) -> ValueError:
+    return ValueError(f"read_arrays: column {index} of {sql[:80]!r} holds NULL")
