@@ -6,9 +6,10 @@ The webhook secret is typed once when a shop is added (or replaced by typing a n
 never shown again: the pages show only its last 4 characters and the form field is always
 empty. A WooCommerce shop's REST API key is set the same way: store address and consumer key
 as plain fields, the consumer secret write-only; emptying the consumer key removes the key
-(secret included). WooCommerce refund lookups are read-only, like receipts. Every change of a shop (its default referrer among them) and of its SKU mappings is
-recorded by the admin's own history (``LogEntry``, "History" on the shop's page), naming the
-staff member and the fields or mappings changed.
+(secret included). WooCommerce refund lookups are read-only, like receipts. Every change of a
+shop (its default referrer among them) and of its SKU mappings is recorded by the admin's own
+history (``LogEntry``, "History" on the shop's page), naming the staff member and the fields or
+mappings changed.
 """
 
 from __future__ import annotations
@@ -27,28 +28,32 @@ def masked_secret(secret: str) -> str:
     return f"****{secret[-4:]}" if len(secret) > 4 else "****"
 
 
-class ShopForm(forms.ModelForm):
-    """The shop's fields; the webhook secret only as a write-only field, empty on every page."""
-
-    new_webhook_secret = forms.CharField(
-        label=_("New webhook secret"),
+def secret_field(label: str, help_text: str) -> forms.CharField:
+    """A write-only secret: typed, never shown back (the field is empty on every page)."""
+    return forms.CharField(
+        label=label,
         required=False,
         strip=True,
         max_length=200,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-        help_text=_(
+        help_text=help_text,
+    )
+
+
+class ShopForm(forms.ModelForm):
+    """The shop's fields; the webhook secret only as a write-only field, empty on every page."""
+
+    new_webhook_secret = secret_field(
+        _("New webhook secret"),
+        _(
             "The key the shop signs its webhooks with. Required for a new shop; leave empty to "
             "keep the current one (it is never shown again)."
         ),
     )
 
-    new_woo_consumer_secret = forms.CharField(
-        label=_("New WooCommerce REST consumer secret"),
-        required=False,
-        strip=True,
-        max_length=200,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-        help_text=_(
+    new_woo_consumer_secret = secret_field(
+        _("New WooCommerce REST consumer secret"),
+        _(
             "WooCommerce only: the consumer secret (cs_…) of a REST API key with read access "
             "(WooCommerce → Settings → Advanced → REST API). With it Downline reads the lines "
             "of partial refunds and returns them by itself. Leave empty to keep the current "
